@@ -1,0 +1,129 @@
+"""Tests for convlstm.layers.ConvLSTM: a stack of cells over a sequence."""
+import pytest
+import torch
+
+from convlstm import ConvLSTM
+from helpers import PEEPHOLE_IDS, randomize_
+
+
+def make_net(peephole=None, **kwargs):
+    torch.manual_seed(0)
+    net = ConvLSTM(2, [4, 3], kernel_size=[3, 5], hidden_kernel_size=[3, 1], peephole=peephole, frame_size=(6, 6), **kwargs)
+    return randomize_(net, seed=1)
+
+
+@pytest.mark.parametrize("peephole", [None, "channel", "spatial"], ids=PEEPHOLE_IDS)
+def test_two_halves_equal_one_pass(peephole):
+    net = make_net(peephole)
+    x = torch.randn(2, 8, 2, 6, 6)
+    whole, whole_states = net(x)
+    first, states = net(x[:, :5])
+    second, final = net(x[:, 5:], states)
+    torch.testing.assert_close(torch.cat([first, second], dim=1), whole)
+    for (h1, c1), (h2, c2) in zip(final, whole_states):
+        torch.testing.assert_close(h1, h2)
+        torch.testing.assert_close(c1, c2)
+    # Guard: the carried state matters, so the check above could fail.
+    fresh, _ = net(x[:, 5:])
+    assert (fresh - second).abs().max() > 1e-3
+
+
+def test_step_t_reads_frame_t():
+    """Changing frame t changes the outputs from step t on and none before it."""
+    net = make_net()
+    x = torch.randn(1, 6, 2, 6, 6)
+    out, _ = net(x)
+    x2 = x.clone()
+    x2[:, 3] += 1.0
+    out2, _ = net(x2)
+    torch.testing.assert_close(out2[:, :3], out[:, :3])
+    assert ((out2[:, 3:] - out[:, 3:]).flatten(2).abs().amax(2) > 1e-4).all()
+
+
+def test_batch_items_are_independent():
+    net = make_net()
+    x = torch.randn(3, 4, 2, 6, 6)
+    together, _ = net(x)
+    alone = torch.cat([net(x[b : b + 1])[0] for b in range(3)])
+    torch.testing.assert_close(together, alone)
+
+
+def test_time_first_layout():
+    net = make_net()
+    x = torch.randn(2, 5, 2, 6, 6)
+    out_bf, states_bf = net(x)
+    net.batch_first = False
+    out_tf, states_tf = net(x.transpose(0, 1))
+    torch.testing.assert_close(out_tf.transpose(0, 1), out_bf)
+    torch.testing.assert_close(states_tf[-1][0], states_bf[-1][0])
+
+
+def test_shapes_and_per_layer_arguments():
+    net = ConvLSTM(1, 8, kernel_size=(3, 5), num_layers=3)
+    assert [c.hidden_channels for c in net.cells] == [8, 8, 8]
+    assert [c.in_channels for c in net.cells] == [1, 8, 8]
+    assert all(c.kernel_size == (3, 5) for c in net.cells)
+    out, states = net(torch.randn(2, 4, 1, 10, 12))
+    assert out.shape == (2, 4, 8, 10, 12) and len(states) == 3
+
+
+def test_stack_without_input_runs_from_a_state():
+    encoder = ConvLSTM(1, [4, 2])
+    forecaster = ConvLSTM(0, [4, 2])
+    assert forecaster.cells[0].input_weight() is None
+    _, states = encoder(torch.randn(2, 3, 1, 8, 8))
+    out, _ = forecaster(None, states, steps=5)
+    assert out.shape == (2, 5, 2, 8, 8)
+
+
+@pytest.mark.parametrize("peephole", [None, "channel", "spatial"], ids=PEEPHOLE_IDS)
+def test_stack_gradcheck(peephole):
+    net = ConvLSTM(1, [2, 2], kernel_size=3, hidden_kernel_size=[3, 1], peephole=peephole, frame_size=(4, 4))
+    net = randomize_(net.double(), seed=2)
+    x = torch.randn(1, 3, 1, 4, 4, dtype=torch.float64, requires_grad=True)
+    names = [name for name, _ in net.named_parameters()]
+    params = [p.detach().clone().requires_grad_(True) for p in net.parameters()]
+
+    def run(x, *params):
+        out, states = torch.func.functional_call(net, dict(zip(names, params)), (x,))
+        return out, states[0][1]
+
+    assert torch.autograd.gradcheck(run, (x, *params))
+
+
+BAD_STACKS = {
+    "hidden-list-vs-layers": (dict(in_channels=1, hidden_channels=[4, 4], num_layers=3), "3 values"),
+    "kernel-list-length": (dict(in_channels=1, hidden_channels=[4, 4], kernel_size=[3, 3, 3]), "kernel_size"),
+    "even-kernel-in-list": (dict(in_channels=1, hidden_channels=[4, 4], kernel_size=[3, 2]), "odd"),
+    "zero-layers": (dict(in_channels=1, hidden_channels=[]), "at least one layer"),
+}
+
+
+@pytest.mark.parametrize("kwargs,match", BAD_STACKS.values(), ids=BAD_STACKS.keys())
+def test_bad_constructor_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ConvLSTM(**kwargs)
+
+
+BAD_CALLS = {
+    "rank-4": (torch.zeros(2, 1, 6, 6), None, r"expected x of shape \(B, T, C, H, W\) with C=1, got \(2, 1, 6, 6\)"),
+    "wrong-channels": (torch.zeros(2, 3, 2, 6, 6), None, r"with C=1, got \(2, 3, 2, 6, 6\)"),
+    "state-one-layer-short": (torch.zeros(2, 3, 1, 6, 6), [(torch.zeros(2, 4, 6, 6),) * 2], "list of 2"),
+    "state-wrong-shape": (
+        torch.zeros(2, 3, 1, 6, 6),
+        [(torch.zeros(2, 4, 6, 6),) * 2, (torch.zeros(2, 4, 6, 6),) * 2],
+        r"expected h of shape \(2, 3, 6, 6\)",
+    ),
+}
+
+
+@pytest.mark.parametrize("x,state,match", BAD_CALLS.values(), ids=BAD_CALLS.keys())
+def test_bad_inputs(x, state, match):
+    net = ConvLSTM(1, [4, 3])
+    with pytest.raises(ValueError, match=match):
+        net(x, state)
+
+
+def test_no_input_stack_needs_steps():
+    with pytest.raises(ValueError, match="steps >= 1"):
+        ConvLSTM(0, 2)(None, [(torch.zeros(1, 2, 4, 4),) * 2])
