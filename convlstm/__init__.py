@@ -1,6 +1,9 @@
 """convlstm: the ConvLSTM of Shi et al. (2015), small, tested, and device-agnostic."""
 from .cells import FCLSTMCell, ConvLSTMCell, ReferenceConvLSTMCell
-from .layers import ConvLSTM
+from .layers import ConvLSTM, FCLSTM
+from .data import MovingMNIST, load_moving_mnist_file, to_patches, from_patches
+from .models import EncoderForecaster, FCLSTMForecaster, paper_model
+from .train import TrainConfig, fit, evaluate
 from .device import pick_device
 from .receptive_field import input_gradient, chebyshev_distance
 
@@ -9,6 +12,17 @@ __all__ = [
     "ConvLSTMCell",
     "ReferenceConvLSTMCell",
     "ConvLSTM",
+    "FCLSTM",
+    "MovingMNIST",
+    "load_moving_mnist_file",
+    "to_patches",
+    "from_patches",
+    "EncoderForecaster",
+    "FCLSTMForecaster",
+    "paper_model",
+    "TrainConfig",
+    "fit",
+    "evaluate",
     "pick_device",
     "input_gradient",
     "chebyshev_distance",
