@@ -1,0 +1,156 @@
+"""Pictures for the book: frame strips, animations, gate maps, receptive-field maps.
+
+Every function returns a :class:`matplotlib.figure.Figure` (or an HTML string for an
+animation) and never calls ``plt.show()``: the notebook decides what to display. Colour maps
+are chosen to read in greyscale too.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib import animation
+
+
+def _frames_2d(frames, who: str):
+    """``(T, H, W)`` numpy frames from ``(T, H, W)`` or ``(T, 1, H, W)`` tensors or arrays."""
+    frames = torch.as_tensor(frames).detach().float().cpu()
+    if frames.dim() == 4 and frames.shape[1] == 1:
+        frames = frames[:, 0]  # (T, H, W)
+    if frames.dim() != 3:
+        raise ValueError(f"{who}: expected frames of shape (T, H, W) or (T, 1, H, W), got {tuple(frames.shape)}")
+    return frames.numpy()
+
+
+def frame_strip(rows: dict, title: str | None = None, first_step: int = 1, cmap: str = "gray_r",
+                vmin: float = 0.0, vmax: float = 1.0, scale: float = 1.0):
+    """A grid of frames: one row per named sequence, one column per time step.
+
+    Args:
+        rows: ``{"label": frames}``, each frames ``(T, H, W)`` or ``(T, 1, H, W)``; rows may
+            have different lengths (a shorter row leaves its last cells empty).
+        title: the figure's title.
+        first_step: the step number written above the first column.
+        cmap, vmin, vmax: how values map to grey; the default draws ink dark on white.
+        scale: inches per frame.
+
+    Returns:
+        the figure.
+
+    Examples:
+        >>> fig = frame_strip({"input": torch.rand(4, 1, 8, 8), "truth": torch.rand(3, 8, 8)})
+        >>> len(fig.axes)
+        8
+    """
+    if not rows:
+        raise ValueError("frame_strip: expected at least one row, got none")
+    sequences = {label: _frames_2d(frames, "frame_strip") for label, frames in rows.items()}
+    columns = max(len(f) for f in sequences.values())
+    fig, axes = plt.subplots(len(sequences), columns, figsize=(scale * columns, scale * len(sequences) + 0.4),
+                             squeeze=False)
+    for r, (label, frames) in enumerate(sequences.items()):
+        for c in range(columns):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c < len(frames):
+                ax.imshow(frames[c], cmap=cmap, vmin=vmin, vmax=vmax)
+            else:
+                ax.axis("off")
+            if r == 0:
+                ax.set_title(f"t={first_step + c}", fontsize=8)
+        axes[r, 0].set_ylabel(label, fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def animate_frames(rows: dict, interval: int = 200, cmap: str = "gray_r", scale: float = 2.0) -> str:
+    """An animation that plays in the page without a kernel: JavaScript and the frames inlined.
+
+    Args:
+        rows: ``{"label": frames}`` as in :func:`frame_strip`, all of the same length ``T``.
+        interval: milliseconds per frame.
+
+    Returns:
+        HTML (``matplotlib.animation.Animation.to_jshtml``); display it with
+        ``IPython.display.HTML``.
+
+    Examples:
+        >>> html = animate_frames({"a": torch.rand(3, 8, 8)})
+        >>> "<script" in html
+        True
+    """
+    sequences = {label: _frames_2d(frames, "animate_frames") for label, frames in rows.items()}
+    lengths = {len(f) for f in sequences.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"animate_frames: expected rows of one length, got lengths {sorted(lengths)}")
+    steps = lengths.pop()
+    fig, axes = plt.subplots(1, len(sequences), figsize=(scale * len(sequences), scale + 0.4), squeeze=False)
+    images = []
+    for ax, (label, frames) in zip(axes[0], sequences.items()):
+        images.append(ax.imshow(frames[0], cmap=cmap, vmin=0, vmax=1))
+        ax.set_title(label, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    caption = fig.suptitle("t=1")
+
+    def draw(t):
+        for image, frames in zip(images, sequences.values()):
+            image.set_data(frames[t])
+        caption.set_text(f"t={t + 1}")
+        return images
+
+    anim = animation.FuncAnimation(fig, draw, frames=steps, interval=interval, blit=False)
+    html = anim.to_jshtml(default_mode="loop")
+    plt.close(fig)
+    return html
+
+
+def map_grid(maps, row_labels, col_labels, title: str | None = None, cmap: str = "viridis",
+             symmetric: bool = False, scale: float = 1.3, colorbar_label: str | None = None):
+    """A grid of 2-D maps (gates, states, gradients) with labelled rows and columns.
+
+    Args:
+        maps: nested list ``maps[row][col]`` of ``(H, W)`` tensors or arrays.
+        row_labels, col_labels: the labels of the rows and columns.
+        symmetric: centre the colour scale on 0 (for signed maps such as ``C`` and ``H``).
+        colorbar_label: a label for the shared colour bar, if any.
+
+    Returns:
+        the figure; all maps share one colour scale, so they can be compared.
+
+    Examples:
+        >>> fig = map_grid([[torch.rand(4, 4)] * 3] * 2, ["i", "f"], [1, 2, 3])
+        >>> len(fig.axes)  # six maps and a colour bar
+        7
+    """
+    arrays = [[torch.as_tensor(m).detach().float().cpu().numpy() for m in row] for row in maps]
+    if len(arrays) != len(row_labels) or any(len(row) != len(col_labels) for row in arrays):
+        raise ValueError(
+            f"map_grid: expected {len(row_labels)} rows of {len(col_labels)} maps, "
+            f"got {[len(row) for row in arrays]}"
+        )
+    lo = min(a.min() for row in arrays for a in row)
+    hi = max(a.max() for row in arrays for a in row)
+    if symmetric:
+        hi = max(abs(lo), abs(hi))
+        lo = -hi
+    fig, axes = plt.subplots(len(arrays), len(col_labels), squeeze=False,
+                             figsize=(scale * len(col_labels) + 1.0, scale * len(arrays) + 0.5))
+    for r, row in enumerate(arrays):
+        for c, array in enumerate(row):
+            ax = axes[r, c]
+            image = ax.imshow(array, cmap=cmap, vmin=lo, vmax=hi)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(str(col_labels[c]), fontsize=9)
+        axes[r, 0].set_ylabel(str(row_labels[r]), fontsize=9)
+    bar = fig.colorbar(image, ax=axes.ravel().tolist(), fraction=0.03, pad=0.02)
+    if colorbar_label:
+        bar.set_label(colorbar_label)
+    if title:
+        fig.suptitle(title)
+    return fig
+

@@ -1,0 +1,45 @@
+"""convlstm.viz draws under the Agg backend, returns figures, and rejects bad frames clearly."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from convlstm.viz import animate_frames, frame_strip, map_grid  # noqa: E402
+
+
+def test_frame_strip_lays_out_rows_and_steps():
+    fig = frame_strip({"input": torch.rand(5, 1, 8, 8), "prediction": torch.rand(3, 8, 8)}, title="t", first_step=11)
+    axes = fig.axes
+    assert len(axes) == 10
+    assert axes[0].get_title() == "t=11" and axes[0].get_ylabel() == "input"
+    assert not axes[9].axison  # the shorter row leaves its last cells empty
+    assert len(axes[5].images) == 1 and len(axes[9].images) == 0
+    plt.close(fig)
+
+
+def test_animation_is_self_contained_html():
+    html = animate_frames({"truth": torch.rand(4, 8, 8), "prediction": torch.rand(4, 1, 8, 8)})
+    assert "<script" in html
+    assert html.count("data:image/png;base64") == 4  # every step's picture is inlined: no kernel needed
+
+
+def test_map_grid_shares_one_scale():
+    maps = [[torch.full((3, 3), float(r * 3 + c)) for c in range(3)] for r in range(2)]
+    fig = map_grid(maps, ["a", "b"], [1, 2, 3], symmetric=True, colorbar_label="value")
+    limits = {ax.images[0].get_clim() for ax in fig.axes[:6]}
+    assert limits == {(-5.0, 5.0)}
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: frame_strip({"x": torch.rand(2, 3, 8, 8)}), r"\(T, H, W\) or \(T, 1, H, W\), got \(2, 3, 8, 8\)"),
+    (lambda: frame_strip({}), "at least one row"),
+    (lambda: animate_frames({"a": torch.rand(3, 8, 8), "b": torch.rand(4, 8, 8)}), "one length"),
+    (lambda: map_grid([[torch.rand(2, 2)]], ["a", "b"], [1]), "2 rows of 1"),
+], ids=["rgb-frames", "no-rows", "unequal-animation", "grid-shape"])
+def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
