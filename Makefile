@@ -1,5 +1,5 @@
 # Two commands after cloning (each installs what it needs into .venv first):
-#   make book   build the book into _build/html (warnings are errors)
+#   make book   build the book into _build/html (warnings are errors); also needs npm (Node.js)
 #   make test   run every test: library, doctests, and the notebooks against their stored outputs
 # and one for authors:
 #   make notebooks   re-execute book/*.ipynb in place on the CPU and store the outputs
@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install book test notebooks clean
+.PHONY: install assets book test notebooks clean
 
 install: $(VENV)/.installed
 
@@ -17,7 +17,46 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-book: install
+# The pages load MathJax, RequireJS and the Jupyter widget manager from the book's own
+# _static/ folder, not from a CDN (a classroom without internet still gets equations and
+# widgets). package.json and package-lock.json pin them; `npm ci` installs them from the npm
+# registry into node_modules/, and only the files the pages need are copied into $(ASSETS)/,
+# which _config.yml names in html_static_path. Both folders are gitignored.
+# (Not a folder named _static: Jupyter Book would add every .js file in it to every page.)
+NPM ?= npm
+ASSETS := _vendor
+
+assets: $(ASSETS)/.copied
+
+node_modules/.installed: package.json package-lock.json
+	$(NPM) ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+# MathJax 3: the combined component Sphinx loads by default, and what it loads on demand
+# relative to itself (TeX extensions, fonts, the menu, the accessibility tools). The widget
+# manager: the AMD bundle with ipywidgets' base, controls and output widgets, the icon fonts
+# it loads from its own folder, and assets/html-manager-local.js, which tells it that folder.
+# Sphinx copies static files only on a build that writes some page, so new assets mean a
+# fresh build.
+$(ASSETS)/.copied: node_modules/.installed assets/html-manager-local.js Makefile
+	rm -rf $(ASSETS)
+	mkdir -p $(ASSETS)/mathjax $(ASSETS)/requirejs $(ASSETS)/html-manager
+	cp node_modules/mathjax/LICENSE node_modules/mathjax/es5/tex-mml-chtml.js $(ASSETS)/mathjax/
+	cp -R node_modules/mathjax/es5/input node_modules/mathjax/es5/output \
+	      node_modules/mathjax/es5/ui node_modules/mathjax/es5/a11y node_modules/mathjax/es5/sre \
+	      $(ASSETS)/mathjax/
+	cp node_modules/requirejs/require.js $(ASSETS)/requirejs/
+	cp node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js \
+	   node_modules/@jupyter-widgets/html-manager/dist/*.woff2 \
+	   node_modules/@jupyter-widgets/html-manager/dist/*.woff \
+	   node_modules/@jupyter-widgets/html-manager/dist/*.ttf \
+	   node_modules/@jupyter-widgets/html-manager/dist/*.eot \
+	   node_modules/@jupyter-widgets/html-manager/dist/*.svg \
+	   assets/html-manager-local.js $(ASSETS)/html-manager/
+	rm -rf _build/.doctrees _build/html
+	touch $@
+
+book: install assets
 	$(BIN)/jupyter-book build -W --keep-going .
 
 test: install
@@ -27,4 +66,4 @@ notebooks: install
 	$(BIN)/python scripts/execute_notebooks.py
 
 clean:
-	rm -rf _build
+	rm -rf _build $(ASSETS)

@@ -110,5 +110,6 @@ def shifting_cell(kernel_size: int, shift: tuple[int, int], gain: float = 3.0):
     weight[2, 0, radius, radius] = gain  # candidate reads x in place
     weight[2, 1, radius - dy, radius - dx] = gain  # and h from `shift` pixels behind
     cell.conv.weight.copy_(weight)
-    cell.conv.bias.copy_(torch.tensor([10.0, -10.0, 0.0, 10.0]))  # i open, f shut, o open
+    # Saturated gates: a leftover of sigmoid(-30) ~ 1e-13 cannot grow into a visible trail.
+    cell.conv.bias.copy_(torch.tensor([30.0, -30.0, 0.0, 30.0]))  # i open, f shut, o open
     return cell
