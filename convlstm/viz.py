@@ -107,6 +107,46 @@ def animate_frames(rows: dict, interval: int = 200, cmap: str = "gray_r", scale:
     return html
 
 
+def receptive_field_map(grad, pixel, radius: int | None = None, title: str | None = None, ax=None):
+    """The magnitude of an input gradient on a log scale, with the predicted square outlined.
+
+    Args:
+        grad: ``(H, W)`` non-negative map, e.g. from :func:`convlstm.receptive_field.input_gradient`.
+        pixel: ``(row, col)`` of the unit whose receptive field this is.
+        radius: if given, a dashed square of this Chebyshev radius around ``pixel``.
+        title: the axes' title.
+        ax: draw into these axes; a new figure otherwise.
+
+    Returns:
+        the figure.
+
+    Examples:
+        >>> g = torch.zeros(9, 9); g[3:6, 3:6] = 1.0
+        >>> fig = receptive_field_map(g, (4, 4), radius=1)
+        >>> len(fig.axes[0].patches)
+        1
+    """
+    grad = torch.as_tensor(grad).detach().double().cpu()
+    if grad.dim() != 2:
+        raise ValueError(f"receptive_field_map: expected a map of shape (H, W), got {tuple(grad.shape)}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4.8, 4))
+    else:
+        fig = ax.figure
+    # log10 of the magnitude; exact zeros (outside the field) show at the bottom of the scale
+    image = ax.imshow(torch.log10(grad + 1e-30).numpy(), cmap="viridis", vmin=-12)
+    if radius is not None:
+        row, col = pixel
+        ax.add_patch(plt.Rectangle((col - radius - 0.5, row - radius - 0.5), 2 * radius + 1, 2 * radius + 1,
+                                   fill=False, edgecolor="white", linestyle="--"))
+    ax.set_xlabel("column (pixels)")
+    ax.set_ylabel("row (pixels)")
+    if title:
+        ax.set_title(title)
+    fig.colorbar(image, ax=ax, label="log10 |gradient|")
+    return fig
+
+
 def map_grid(maps, row_labels, col_labels, title: str | None = None, cmap: str = "viridis",
              symmetric: bool = False, scale: float = 1.3, colorbar_label: str | None = None):
     """A grid of 2-D maps (gates, states, gradients) with labelled rows and columns.

@@ -43,3 +43,16 @@ def test_map_grid_shares_one_scale():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_receptive_field_map_outlines_the_radius():
+    from convlstm.viz import receptive_field_map
+
+    grad = torch.zeros(11, 11)
+    grad[3:8, 3:8] = 1.0
+    fig = receptive_field_map(grad, (5, 5), radius=2, title="r")
+    square = fig.axes[0].patches[0]
+    assert (square.get_x(), square.get_y(), square.get_width()) == (2.5, 2.5, 5)
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"\(H, W\)"):
+        receptive_field_map(torch.zeros(2, 3, 3), (1, 1))
