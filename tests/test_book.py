@@ -36,6 +36,13 @@ def test_first_cell_installs_only_on_colab(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_colab_opens_with_a_gpu(path):
+    nb, _ = code_cells(path)
+    assert nb["metadata"].get("accelerator") == "GPU"
+    assert "gpuType" in nb["metadata"].get("colab", {})
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_outputs_are_stored(path):
     nb, cells = code_cells(path)
     assert all(c["execution_count"] is not None for c in cells if "".join(c["source"]).strip())
