@@ -62,6 +62,14 @@ def _check_state(state, expected: tuple[int, ...], who: str):
             raise ValueError(f"{who}: expected {name} of shape {expected}, got {got}")
 
 
+def _check_no_input(x, state, who: str, size_name: str):
+    """A cell without input takes ``x=None`` and needs a state to know the batch (and frame)."""
+    if x is not None:
+        raise ValueError(f"{who}: a cell with {size_name}=0 takes x=None, got a tensor")
+    if state is None:
+        raise ValueError(f"{who}: a cell with no input needs a state (h, c), got None")
+
+
 def lstm_update(gates, c, peephole_weights=None):
     r"""The LSTM state update, shared by every cell here, once the gate inputs are summed.
 
@@ -202,10 +210,7 @@ class FCLSTMCell(nn.Module):
     def _inputs(self, x, state):
         who = "FCLSTMCell"
         if self.input_size == 0:
-            if x is not None:
-                raise ValueError(f"{who}: a cell with input_size=0 takes x=None, got a tensor")
-            if state is None:
-                raise ValueError(f"{who}: a cell with no input needs a state (h, c), got None")
+            _check_no_input(x, state, who, "input_size")
             batch, like = state[0].shape[0], state[0]
         else:
             if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.shape[1] != self.input_size:
@@ -361,10 +366,7 @@ class ConvLSTMCell(nn.Module):
         """Validate ``x`` and ``state``; make a zero state on x's device and dtype."""
         who = "ConvLSTMCell"
         if self.in_channels == 0:
-            if x is not None:
-                raise ValueError(f"{who}: a cell with in_channels=0 takes x=None, got a tensor")
-            if state is None:
-                raise ValueError(f"{who}: a cell with no input needs a state (h, c), got None")
+            _check_no_input(x, state, who, "in_channels")
             if not isinstance(state[0], torch.Tensor) or state[0].dim() != 4:
                 got = tuple(state[0].shape) if isinstance(state[0], torch.Tensor) else type(state[0]).__name__
                 raise ValueError(f"{who}: expected h of shape (B, {self.hidden_channels}, H, W), got {got}")
