@@ -49,9 +49,14 @@ class History:
         return self.val_loss[self.best_epoch] if self.val_loss else float("inf")
 
 
+def _frames(batch):
+    """The sequences of a batch, whether the dataset yields tensors or ``(frames, ...)`` tuples."""
+    return batch[0] if isinstance(batch, (list, tuple)) else batch
+
+
 def _split(batch, input_steps: int):
     """Observed and target frames of a batch of sequences ``(B, T, C, H, W)``."""
-    frames = batch[0] if isinstance(batch, (list, tuple)) else batch
+    frames = _frames(batch)
     if frames.dim() != 5 or frames.shape[1] <= input_steps:
         raise ValueError(
             f"fit: expected sequences (B, T, C, H, W) with T > input_steps={input_steps}, got {tuple(frames.shape)}"
@@ -73,7 +78,7 @@ def _validate(model, loader, config, device) -> float:
     total, count = 0.0, 0
     for batch in loader:
         loss = _loss(model, batch, config, device)
-        n = len(batch[0] if isinstance(batch, (list, tuple)) else batch)
+        n = len(_frames(batch))
         total, count = total + loss.item() * n, count + n
     return total / count
 
@@ -156,7 +161,7 @@ def fit(model, train_set, val_set, config: TrainConfig | None = None, checkpoint
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
             optimizer.step()
-            n = len(batch[0] if isinstance(batch, (list, tuple)) else batch)
+            n = len(_frames(batch))
             running, seen = running + loss.item() * n, seen + n
             bar.set_postfix(loss=f"{running / seen:.1f}")
         history.train_loss.append(running / seen)
