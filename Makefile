@@ -1,13 +1,14 @@
 # Two commands after cloning (each installs what it needs into .venv first):
 #   make book   build the book into _build/html (warnings are errors); also needs npm (Node.js)
-#   make test   run every test: library, doctests, and the notebooks against their stored outputs
+#   make test   run every test: library, doctests, the notebooks against their stored outputs,
+#               and the built book's pages in headless Chromium (installed from Debian if missing)
 # and one for authors:
 #   make notebooks   re-execute book/*.ipynb in place on the CPU and store the outputs
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install assets book test notebooks clean
+.PHONY: install assets chromium book test notebooks clean
 
 install: $(VENV)/.installed
 
@@ -56,10 +57,20 @@ $(ASSETS)/.copied: node_modules/.installed assets/html-manager-local.js Makefile
 	rm -rf _build/.doctrees _build/html
 	touch $@
 
+# tests/test_browser.py opens the built pages in Debian's Chromium, driven by Playwright (which
+# downloads no browser). Installed here when missing, as root or with sudo; on a machine without
+# apt, point CHROMIUM at a Chrome or Chromium instead.
+chromium:
+	@if [ -z "$$CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
 book: install assets
 	$(BIN)/jupyter-book build -W --keep-going .
 
-test: install
+test: install assets chromium
 	$(BIN)/python -m pytest
 
 notebooks: install

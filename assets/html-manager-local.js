@@ -17,4 +17,24 @@
   // widget module it would fetch from the "CDN" this attribute names (default: jsDelivr);
   // point it at this book instead, so such a page fails visibly offline, not only sometimes.
   document.currentScript.setAttribute("data-jupyter-widgets-cdn", here + "/modules/");
+
+  // The widget manager typesets widget labels with MathJax 2's call,
+  // MathJax.Hub.Queue(["Typeset", MathJax.Hub, element]); the book loads MathJax 3, which has
+  // no Hub (a TypeError per widget). Give MathJax 3 that one call, once its deferred script
+  // has run (before DOMContentLoaded, and so before the widgets render on "load").
+  document.addEventListener("DOMContentLoaded", function () {
+    var mj = window.MathJax;
+    if (!mj || !mj.startup || mj.Hub) return;
+    mj.Hub = {
+      Queue: function () {
+        Array.prototype.forEach.call(arguments, function (job) {
+          if (Array.isArray(job) && job[0] === "Typeset" && job[2]) {
+            mj.startup.promise.then(function () {
+              return mj.typesetPromise([job[2]]);
+            });
+          }
+        });
+      },
+    };
+  });
 })();

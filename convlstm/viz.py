@@ -6,6 +6,9 @@ are chosen to read in greyscale too.
 """
 from __future__ import annotations
 
+import hashlib
+import re
+
 import matplotlib.pyplot as plt
 import torch
 from matplotlib import animation
@@ -74,11 +77,13 @@ def animate_frames(rows: dict, interval: int = 200, cmap: str = "gray_r", scale:
 
     Returns:
         HTML (``matplotlib.animation.Animation.to_jshtml``); display it with
-        ``IPython.display.HTML``.
+        ``IPython.display.HTML``. Unlike matplotlib's, it loads nothing from the internet (the
+        player's buttons are characters, not Font Awesome icons from a CDN) and its element ids
+        are a digest of the frames, so the same frames give the same HTML.
 
     Examples:
         >>> html = animate_frames({"a": torch.rand(3, 8, 8)})
-        >>> "<script" in html
+        >>> "<script" in html and "https://" not in html
         True
     """
     sequences = {label: _frames_2d(frames, "animate_frames") for label, frames in rows.items()}
@@ -104,6 +109,37 @@ def animate_frames(rows: dict, interval: int = 200, cmap: str = "gray_r", scale:
     anim = animation.FuncAnimation(fig, draw, frames=steps, interval=interval, blit=False)
     html = anim.to_jshtml(default_mode="loop")
     plt.close(fig)
+    return _offline_player(html)
+
+
+# matplotlib's player: a stylesheet link to Font Awesome 4 on a CDN, buttons drawn with its
+# icons, and a random uuid4 hex naming the player's elements and JavaScript object.
+_CDN_LINK = re.compile(r"<link[^>]*font-awesome[^>]*>\s*")
+_ICON = re.compile(r'<i class="fa fa-([a-z-]+)[^"]*"></i>')
+_PLAYER_ID = re.compile(r"anim([0-9a-f]{32})\b")
+_BUTTON_TEXT = {
+    "minus": "&minus;", "fast-backward": "&#8676;", "step-backward": "&lsaquo;",
+    "play fa-flip-horizontal": "&#9664;", "pause": "&#8214;", "play": "&#9654;",
+    "step-forward": "&rsaquo;", "fast-forward": "&#8677;", "plus": "+",
+}
+
+
+def _offline_player(html: str) -> str:
+    """matplotlib's JavaScript player without the CDN stylesheet, with a reproducible id.
+
+    A matplotlib that changes its template (another icon, no id) still gives a working player:
+    an unknown icon shows its name, and ids not found are left as they are.
+    """
+    html = _CDN_LINK.sub("", html)
+
+    def button(match):
+        icon = match.group(0)[len('<i class="fa fa-'):-len('"></i>')]
+        return _BUTTON_TEXT.get(icon, icon)
+
+    html = _ICON.sub(button, html)
+    for random_id in set(_PLAYER_ID.findall(html)):
+        digest = hashlib.sha1(html.replace(random_id, "").encode()).hexdigest()[:32]
+        html = html.replace(random_id, digest)
     return html
 
 

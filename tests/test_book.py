@@ -53,3 +53,35 @@ def test_outputs_are_stored(path):
 def test_notebook_is_in_the_table_of_contents(path):
     toc = (ROOT / "_toc.yml").read_text()
     assert f"file: book/{path.stem}" in toc
+
+
+def test_landing_figure_is_current(tmp_path):
+    """book/images/landing.png is what scripts/landing_figure.py draws from today's library."""
+    import importlib.util
+
+    import matplotlib.image
+
+    spec = importlib.util.spec_from_file_location("landing_figure", ROOT / "scripts" / "landing_figure.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    script.landing(tmp_path / "landing.png")
+    fresh = matplotlib.image.imread(tmp_path / "landing.png")
+    stored = matplotlib.image.imread(ROOT / "book" / "images" / "landing.png")
+    assert fresh.shape == stored.shape, "re-run: python scripts/landing_figure.py"
+    # Font rasterisation may differ by a grey level here and there; a changed figure differs a lot.
+    assert abs(fresh - stored).mean() < 0.01, "re-run: python scripts/landing_figure.py"
+    assert abs(fresh - stored).mean() < abs(fresh - fresh[:, ::-1]).mean() / 10  # the check can fail
+
+
+def test_one_figure_style_for_the_book():
+    """book/matplotlibrc styles every chapter (kernels start in book/); no notebook overrides it."""
+    import matplotlib
+
+    rc = matplotlib.rc_params_from_file(str(ROOT / "book" / "matplotlibrc"), fail_on_error=True,
+                                        use_default_template=False)
+    assert "axes.prop_cycle" in rc and rc["image.interpolation"] == "nearest"
+    for path in NOTEBOOKS:
+        _, cells = code_cells(path)
+        source = "\n".join("".join(c["source"]) for c in cells)
+        for override in ("rcParams", "plt.style.use", "matplotlib.rc(", "plt.rc("):
+            assert override not in source, f"{path.name} changes the book's figure style ({override})"

@@ -26,6 +26,17 @@ def test_animation_is_self_contained_html():
     assert html.count("data:image/png;base64") == 4  # every step's picture is inlined: no kernel needed
 
 
+def test_animation_loads_nothing_from_the_internet_and_is_reproducible():
+    frames = torch.rand(3, 8, 8, generator=torch.Generator().manual_seed(0))
+    html = animate_frames({"a": frames})
+    # matplotlib's own player links Font Awesome on a CDN and draws its buttons with it
+    assert "<link" not in html and "font-awesome" not in html and 'class="fa ' not in html
+    assert "://" not in html  # no address of any kind: the frames are data: URIs
+    assert html.count("<button") == 9 and "&#9654;" in html  # the play button is a character
+    assert html == animate_frames({"a": frames.clone()})  # no random id: the same HTML again
+    assert html != animate_frames({"a": frames.flip(0)})  # and the id follows the frames
+
+
 def test_map_grid_shares_one_scale():
     maps = [[torch.full((3, 3), float(r * 3 + c)) for c in range(3)] for r in range(2)]
     fig = map_grid(maps, ["a", "b"], [1, 2, 3], symmetric=True, colorbar_label="value")
