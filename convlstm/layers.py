@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from .cells import ConvLSTMCell, FCLSTMCell
 
@@ -33,6 +34,29 @@ def _is_kernel(value) -> bool:
     )
 
 
+def _steps(cell, inputs, state):
+    """Run ``cell`` over the list ``inputs`` from ``state``; return the list of ``h`` and the last state."""
+    hs = []
+    for x_t in inputs:
+        state = cell(x_t, state)
+        hs.append(state[0])
+    return hs, state
+
+
+def _checkpointed_steps(cell, inputs, state, every: int):
+    """:func:`_steps` in segments of ``every`` steps whose activations are recomputed in the backward pass.
+
+    Only each segment's inputs (its frames and the state it starts from) and its outputs
+    stay in memory; the gates are computed again, segment by segment, when gradients are needed.
+    """
+    hs = []
+    for start in range(0, len(inputs), every):
+        segment = inputs[start : start + every]
+        seg_hs, state = checkpoint(_steps, cell, segment, state, use_reentrant=False)
+        hs += seg_hs
+    return hs, state
+
+
 class _Stack(nn.Module):
     """What every stack of cells shares: running the cells over a sequence, layer by layer.
 
@@ -40,6 +64,8 @@ class _Stack(nn.Module):
     class attributes ``_who`` (the name in error messages) and ``_feature_dims`` (the
     names of the dimensions after ``(B, T)``).
     """
+
+    checkpoint_every = None  # steps per checkpointed segment; None: keep every activation
 
     def forward(self, x, state=None, steps: int | None = None, return_all_layers: bool = False):
         """Run the stack over the sequence; see the class docstring for shapes.
@@ -58,11 +84,13 @@ class _Stack(nn.Module):
         layer_input = [None] * steps if frames is None else list(frames.unbind(0))  # T x (B, C, ...)
         final, per_layer = [], []
         time_dim = 1 if self.batch_first else 0
+        every = self.checkpoint_every
+        checkpointing = bool(every) and torch.is_grad_enabled()
         for cell, layer_state in zip(self.cells, state):
-            hs = []
-            for x_t in layer_input:
-                layer_state = cell(x_t, layer_state)
-                hs.append(layer_state[0])
+            if checkpointing:
+                hs, layer_state = _checkpointed_steps(cell, layer_input, layer_state, every)
+            else:
+                hs, layer_state = _steps(cell, layer_input, layer_state)
             final.append(layer_state)
             per_layer.append(hs)
             layer_input = hs
@@ -116,6 +144,11 @@ class ConvLSTM(_Stack):
         frame_size: ``(H, W)``, needed for ``peephole="spatial"``.
         batch_first: inputs and outputs are ``(B, T, C, H, W)``; else ``(T, B, C, H, W)``.
         bias: add the gate biases.
+        checkpoint_every: activation checkpointing over time. None (the default) keeps every
+            step's activations for the backward pass, memory growing with :math:`T`. An int
+            :math:`k` runs each layer in segments of :math:`k` steps and keeps only each segment's
+            inputs and outputs; the gates are recomputed in the backward pass (one more forward
+            pass of work, the same outputs and gradients). Applies only when gradients are on.
 
     Shape:
         - x: ``(B, T, in_channels, H, W)`` (``batch_first``) or ``(T, B, in_channels, H, W)``;
@@ -147,8 +180,12 @@ class ConvLSTM(_Stack):
         frame_size=None,
         batch_first: bool = True,
         bias: bool = True,
+        checkpoint_every: int | None = None,
     ):
         super().__init__()
+        if checkpoint_every is not None and not (isinstance(checkpoint_every, int) and checkpoint_every >= 1):
+            raise ValueError(f"{self._who}: expected checkpoint_every as None or an int >= 1, got {checkpoint_every!r}")
+        self.checkpoint_every = checkpoint_every
         num_layers = _num_layers(hidden_channels, num_layers, self._who)
         hidden = _per_layer(hidden_channels, num_layers, "hidden_channels", lambda v: isinstance(v, int))
         kernels = _per_layer(kernel_size, num_layers, "kernel_size", _is_kernel)

@@ -127,3 +127,55 @@ def test_bad_inputs(x, state, match):
 def test_no_input_stack_needs_steps():
     with pytest.raises(ValueError, match="steps >= 1"):
         ConvLSTM(0, 2)(None, [(torch.zeros(1, 2, 4, 4),) * 2])
+
+
+def _outputs_and_grads(net, x, state=None):
+    """The outputs, final states and every gradient (parameters, input, initial state) of one pass."""
+    x = x.clone().requires_grad_(True)
+    out, final = net(x, state)
+    loss = out.square().sum() + sum((h * c).sum() for h, c in final)
+    leaves = [x] + list(net.parameters()) + ([t for pair in state for t in pair] if state else [])
+    grads = torch.autograd.grad(loss, leaves)
+    return out, final, grads
+
+
+@pytest.mark.parametrize("every", [1, 3, 8, 20], ids=lambda k: f"every{k}")
+@pytest.mark.parametrize("peephole", [None, "spatial"], ids=["none", "spatial"])
+def test_checkpointing_gives_the_same_outputs_and_gradients(every, peephole):
+    x = torch.randn(2, 8, 2, 6, 6, dtype=torch.float64)
+    state = [tuple(torch.randn(2, c, 6, 6, dtype=torch.float64, requires_grad=True) for _ in "hc") for c in (4, 3)]
+    plain = make_net(peephole).double()
+    ckpt = make_net(peephole, checkpoint_every=every).double()
+    out_a, final_a, grads_a = _outputs_and_grads(plain, x, state)
+    out_b, final_b, grads_b = _outputs_and_grads(ckpt, x, state)
+    torch.testing.assert_close(out_b, out_a, rtol=0, atol=0)
+    torch.testing.assert_close(final_b, final_a, rtol=0, atol=0)
+    assert len(grads_a) == len(grads_b) == 1 + len(list(plain.parameters())) + 4
+    for a, b in zip(grads_a, grads_b):
+        torch.testing.assert_close(b, a, rtol=1e-12, atol=1e-12)
+    # Guard: the gradients are not all zero, and a different net gives different ones.
+    assert all(g.abs().sum() > 0 for g in grads_a)
+    other = randomize_(make_net(peephole), seed=7).double()
+    assert (_outputs_and_grads(other, x, state)[2][0] - grads_a[0]).abs().max() > 1e-6
+
+
+def test_checkpointing_recomputes_in_the_backward_pass():
+    """With checkpointing the cells run twice per step (forward, then again for the gradients)."""
+    calls = []
+    net = make_net(checkpoint_every=2)
+    for cell in net.cells:  # a pre-hook: the recomputation may stop early, inside a segment's last step
+        cell.register_forward_pre_hook(lambda *args: calls.append(1))
+    out, _ = net(torch.randn(1, 4, 2, 6, 6))
+    assert len(calls) == 2 * 4  # two layers, four steps
+    out.sum().backward()
+    assert len(calls) == 2 * 2 * 4
+    with torch.no_grad():  # no gradients, no checkpointing
+        calls.clear()
+        net(torch.randn(1, 4, 2, 6, 6))
+        assert len(calls) == 2 * 4
+
+
+@pytest.mark.parametrize("every", [0, -1, 1.5, "2"])
+def test_checkpoint_every_must_be_a_positive_int(every):
+    with pytest.raises(ValueError, match="checkpoint_every as None or an int >= 1"):
+        ConvLSTM(1, 4, checkpoint_every=every)

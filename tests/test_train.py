@@ -98,3 +98,32 @@ def test_metrics_by_hand():
     assert frame_ssim(x, 1 - x) < 0
     with pytest.raises(ValueError, match="same shape"):
         frame_mse(pred, target[:, :, :, :1])
+
+
+def test_amp_runs_the_convolutions_in_bfloat16_when_forced_on_the_cpu():
+    model = small_model()
+    dtypes = []
+    model.encoder.cells[0].conv.register_forward_hook(lambda m, i, out: dtypes.append(out.dtype))
+    train, val = moving_squares(16, 0), moving_squares(4, 1)
+    before = evaluate(model, val, input_steps=3, ssim=False)["cross_entropy"]
+    dtypes.clear()  # evaluate runs in float32
+    history = fit(model, train, val, CONFIG, device="cpu", amp=True, epochs=2)
+    assert set(dtypes) == {torch.bfloat16}
+    assert all(torch.isfinite(torch.tensor(history.train_loss)))
+    assert history.best_val_loss < before  # bfloat16 still trains
+    # Guard: without autocast the same convolution computes in float32.
+    dtypes.clear()
+    fit(model, train, val, CONFIG, device="cpu", amp=False, epochs=1)
+    assert set(dtypes) == {torch.float32}
+
+
+def test_amp_default_is_bfloat16_on_cuda_only(monkeypatch):
+    from convlstm.train import use_amp
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    assert use_amp(TrainConfig(), torch.device("cuda")) is True
+    assert use_amp(TrainConfig(), torch.device("cpu")) is False
+    assert use_amp(TrainConfig(amp=False), torch.device("cuda")) is False
+    assert use_amp(TrainConfig(amp=True), torch.device("cpu")) is True
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: False)  # e.g. a T4
+    assert use_amp(TrainConfig(), torch.device("cuda")) is False
