@@ -176,14 +176,16 @@ def test_without_motion_or_growth_nothing_changes():
     assert x.sum() > 0  # guard: there is rain to move
 
 
-def test_growth_is_linear_in_time_without_motion():
-    data = SyntheticRadar(3, seq_len=5, frame_size=48, max_speed=0, max_rotation=0, growth=1.5)
-    p = data.pixels(0)[:, 0].long()  # (T, H, W)
-    raining = (p[[0, 2, 4]] > 0).all(0) & (p[[0, 2, 4]] < 255).all(0)
-    first, second = (p[2] - p[0])[raining], (p[4] - p[2])[raining]
-    assert raining.sum() > 50
-    assert (first - second).abs().max() <= 1  # equal steps, up to rounding to pixels
-    assert first.abs().float().mean() > 2  # guard: the rain did change
+def test_growth_changes_the_rain_but_not_its_statistics():
+    data = SyntheticRadar(24, seq_len=20, frame_size=48, max_speed=0, max_rotation=0, growth=0.08)
+    x = torch.stack([data[i] for i in range(len(data))])[:, :, 0]  # (24, 20, 48, 48)
+    wet = x.gt(0).float().mean((0, 2, 3))  # (20,): rain fraction per frame
+    assert (wet - wet[0]).abs().max() < 0.08  # cos(gt) z + sin(gt) g has the statistics of z
+    # ... but the rain is elsewhere: in the last frame, much of it is new or gone.
+    changed = (x[:, -1].gt(0) != x[:, 0].gt(0)).float().mean()
+    assert changed > 0.15
+    # The change builds up smoothly: frame to frame, far less changes than over 19 frames.
+    assert (x[:, 1].gt(0) != x[:, 0].gt(0)).float().mean() < 0.2 * changed
 
 
 def warp_back(frame, motion, t, size):
@@ -218,7 +220,7 @@ def test_growth_makes_the_moved_past_a_worse_forecast():
             total += (moved - x[8])[inside].abs().mean().item()
         return total
 
-    assert error(0.0) < 0.5 * error(2.0)
+    assert error(0.0) < 0.5 * error(0.1)
 
 
 def test_batches_through_a_dataloader():
@@ -255,7 +257,7 @@ def test_thousands_of_frames_per_second():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        data = SyntheticRadar(30, growth=1.0)
+        data = SyntheticRadar(30, growth=0.05)
         data.pixels(0)
         best = 0.0
         for _ in range(3):
