@@ -5,6 +5,7 @@ from .data import MovingMNIST, load_moving_mnist_file, to_patches, from_patches
 from .models import EncoderForecaster, FCLSTMForecaster, paper_model
 from .train import TrainConfig, fit, evaluate
 from .device import pick_device
+from .radar import SyntheticRadar
 from .receptive_field import input_gradient, chebyshev_distance
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "fit",
     "evaluate",
     "pick_device",
+    "SyntheticRadar",
     "input_gradient",
     "chebyshev_distance",
 ]

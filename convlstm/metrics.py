@@ -9,6 +9,15 @@ r"""Scores for predicted frames, as the papers report them.
 
 Each takes ``(B, T, C, H, W)`` tensors and returns the average over sequences and frames,
 or with ``reduce=False`` one value per sequence (cross-entropy) or per frame ``(B, T)``.
+
+For precipitation nowcasting (Shi et al. 2015, Table 2; the HKO-7 benchmark), per lead time:
+
+* :func:`categorical_scores`: rain / no rain at a threshold, counted in a contingency table
+  (:func:`contingency_counts`), and the CSI, FAR, POD and HSS computed from it
+  (:func:`scores_from_counts`);
+* :func:`rainfall_mse` and :func:`rainfall_correlation` on rain rates (mm/h).
+
+These return one value per lead time, ``(T,)``.
 """
 from __future__ import annotations
 
@@ -90,3 +99,162 @@ def frame_ssim(pred, target, reduce: bool = True, data_range: float = 1.0):
                 [structural_similarity(p[b, t, c], y[b, t, c], data_range=data_range) for c in range(C)]
             )
     return float(scores.mean()) if reduce else scores
+
+
+# ------------------------------------------------------------------ precipitation nowcasting
+
+
+def _check_rain_pair(pred, obs, who: str):
+    """Both as float64 tensors of the same shape ``(B, T, C, H, W)``, finite."""
+    if not isinstance(pred, torch.Tensor) and not isinstance(pred, np.ndarray):
+        raise ValueError(f"{who}: expected pred as a tensor or numpy array, got {type(pred).__name__}")
+    if not isinstance(obs, torch.Tensor) and not isinstance(obs, np.ndarray):
+        raise ValueError(f"{who}: expected obs as a tensor or numpy array, got {type(obs).__name__}")
+    pred, obs = torch.as_tensor(pred).detach(), torch.as_tensor(obs).detach()
+    _check_pair(pred, obs, who)
+    pred, obs = pred.double().cpu(), obs.double().cpu()
+    for name, x in (("pred", pred), ("obs", obs)):
+        if not torch.isfinite(x).all():
+            raise ValueError(
+                f"{who}: expected finite values, got {int((~torch.isfinite(x)).sum())} NaN or infinite in {name} "
+                "(pysteps' extrapolation fills inflow with NaN unless outval is set)"
+            )
+    return pred, obs
+
+
+def contingency_counts(pred, obs, threshold: float) -> dict:
+    r"""Hits, misses, false alarms and correct negatives per lead time, events :math:`\geq` threshold.
+
+    An *event* is a pixel at or above ``threshold`` (HKO-7's convention; pysteps'
+    ``det_cat_fct`` counts ``>``, which differs only for values exactly at the threshold).
+    The counts are pooled over sequences, channels and pixels, as HKO-7's evaluation
+    accumulates them over its test set.
+
+    ============  ==============  ==============
+    \             observed event  observed none
+    ============  ==============  ==============
+    predicted     hits            false alarms
+    not predicted misses          correct negatives
+    ============  ==============  ==============
+
+    Shape:
+        - pred, obs: ``(B, T, C, H, W)``, tensors or numpy arrays (e.g. rain rates in mm/h)
+        - each count: ``(T,)``, int64
+
+    Examples:
+        >>> obs = torch.tensor([0.0, 1.0, 2.0, 3.0]).view(1, 1, 1, 2, 2)
+        >>> pred = torch.tensor([2.0, 2.0, 0.0, 3.0]).view(1, 1, 1, 2, 2)
+        >>> {k: v.tolist() for k, v in contingency_counts(pred, obs, 2.0).items()}
+        {'hits': [1], 'misses': [1], 'false_alarms': [2], 'correct_negatives': [0]}
+    """
+    pred, obs = _check_rain_pair(pred, obs, "contingency_counts")
+    p, o = pred >= threshold, obs >= threshold  # each (B, T, C, H, W)
+
+    def count(mask):
+        return mask.transpose(0, 1).flatten(1).sum(1)  # (T,)
+
+    return {"hits": count(p & o), "misses": count(~p & o), "false_alarms": count(p & ~o),
+            "correct_negatives": count(~p & ~o)}
+
+
+def _ratio(numerator, denominator, when_empty: float):
+    """``numerator / denominator``, and ``when_empty`` where the denominator is 0 (by definition, not NaN)."""
+    out = numerator.double() / denominator.double().clamp(min=1)
+    return torch.where(denominator == 0, torch.full_like(out, when_empty), out)
+
+
+def scores_from_counts(counts: dict) -> dict:
+    r"""CSI, FAR, POD and HSS from a contingency table (``hits`` :math:`a`, ``false_alarms`` :math:`b`,
+    ``misses`` :math:`c`, ``correct_negatives`` :math:`d`).
+
+    .. math::
+        \mathrm{CSI} = \frac{a}{a + b + c}, \quad \mathrm{FAR} = \frac{b}{a + b}, \quad
+        \mathrm{POD} = \frac{a}{a + c}, \quad
+        \mathrm{HSS} = \frac{2 (a d - b c)}{(a + c)(c + d) + (a + b)(b + d)}
+
+    Empty cases are defined, never NaN: with no event observed and none predicted
+    (:math:`a + b + c = 0`) the forecast is perfect, CSI = 1; with no event predicted
+    (:math:`a + b = 0`) there is no false alarm, FAR = 0; with no event observed
+    (:math:`a + c = 0`) nothing was missed, POD = 1; HSS's denominator is 0 only when
+    observation and forecast are the same uniform field, HSS = 1.
+
+    Shape:
+        - each count: any shape, e.g. ``(T,)``
+        - each score: the same shape, float64
+
+    Examples:
+        >>> counts = {k: torch.tensor([v]) for k, v in
+        ...           dict(hits=1, misses=1, false_alarms=2, correct_negatives=0).items()}
+        >>> {k: round(v.item(), 4) for k, v in scores_from_counts(counts).items()}
+        {'csi': 0.25, 'far': 0.6667, 'pod': 0.5, 'hss': -0.5}
+    """
+    a, b, c, d = (torch.as_tensor(counts[k]).double()
+                  for k in ("hits", "false_alarms", "misses", "correct_negatives"))
+    hss_denominator = (a + c) * (c + d) + (a + b) * (b + d)
+    return {"csi": _ratio(a, a + b + c, 1.0), "far": _ratio(b, a + b, 0.0), "pod": _ratio(a, a + c, 1.0),
+            "hss": _ratio(2 * (a * d - b * c), hss_denominator, 1.0)}
+
+
+def categorical_scores(pred, obs, threshold: float) -> dict:
+    r"""The contingency table and CSI, FAR, POD, HSS per lead time, events :math:`\geq` threshold.
+
+    :func:`contingency_counts` then :func:`scores_from_counts` (see both for the
+    conventions: events are ``>= threshold`` as in HKO-7, where pysteps counts ``>``; counts
+    are pooled over sequences and pixels; empty cases are defined, not NaN). To score a data
+    set in batches, add up the counts of the batches and call :func:`scores_from_counts`.
+
+    Shape:
+        - pred, obs: ``(B, T, C, H, W)``, e.g. rain rates in mm/h
+        - output: a dict of ``(T,)`` tensors: ``hits``, ``misses``, ``false_alarms``,
+          ``correct_negatives``, ``csi``, ``far``, ``pod``, ``hss``
+
+    Examples:
+        >>> obs = torch.zeros(2, 3, 1, 4, 4)
+        >>> categorical_scores(obs, obs, 0.5)["csi"].tolist()  # no rain, none predicted: perfect
+        [1.0, 1.0, 1.0]
+    """
+    counts = contingency_counts(pred, obs, threshold)
+    return {**counts, **scores_from_counts(counts)}
+
+
+def rainfall_mse(pred, obs) -> torch.Tensor:
+    r"""Mean squared error of rain rates per lead time, :math:`\frac{1}{BCHW} \sum (\hat R - R)^2`.
+
+    Shi et al. (2015) report this "rainfall-MSE" on rain rates (mm/h) from the Z-R relation;
+    here the mean runs over every pixel of every sequence, rain or not.
+
+    Shape:
+        - pred, obs: ``(B, T, C, H, W)``, rain rates
+        - output: ``(T,)``, float64
+
+    Examples:
+        >>> rainfall_mse(torch.ones(2, 3, 1, 2, 2), torch.zeros(2, 3, 1, 2, 2)).tolist()
+        [1.0, 1.0, 1.0]
+    """
+    pred, obs = _check_rain_pair(pred, obs, "rainfall_mse")
+    return (pred - obs).square().transpose(0, 1).flatten(1).mean(1)  # (T,)
+
+
+def rainfall_correlation(pred, obs, eps: float = 1e-9) -> torch.Tensor:
+    r"""The correlation of Shi et al. (2015) per lead time, averaged over sequences.
+
+    .. math::
+        \rho = \frac{\sum_{i,j} \hat R_{ij} R_{ij}}{\sqrt{\sum_{i,j} \hat R_{ij}^2 \, \sum_{i,j} R_{ij}^2} + \varepsilon}
+
+    where the sums run over the pixels of one frame (not centred: rain rates are positive,
+    so this is the cosine of the angle between the two frames) and :math:`\varepsilon = 10^{-9}`.
+    A frame that is all zeros in either scores 0.
+
+    Shape:
+        - pred, obs: ``(B, T, C, H, W)``, rain rates
+        - output: ``(T,)``, float64
+
+    Examples:
+        >>> x = torch.rand(2, 3, 1, 8, 8)
+        >>> torch.allclose(rainfall_correlation(x, 2 * x), torch.ones(3, dtype=torch.float64))
+        True
+    """
+    pred, obs = _check_rain_pair(pred, obs, "rainfall_correlation")
+    p, o = pred.flatten(2), obs.flatten(2)  # (B, T, C*H*W)
+    rho = (p * o).sum(2) / ((p.square().sum(2) * o.square().sum(2)).sqrt() + eps)  # (B, T)
+    return rho.mean(0)  # (T,)

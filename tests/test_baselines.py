@@ -1,0 +1,109 @@
+"""Tests for convlstm.baselines: persistence, and optical-flow extrapolation with pysteps."""
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from convlstm import baselines
+from convlstm.baselines import estimate_motion, extrapolate, optical_flow, persistence
+from convlstm.radar import SyntheticRadar
+
+
+def test_persistence_repeats_the_last_frame():
+    x = torch.rand(2, 5, 1, 8, 8)
+    out = persistence(x, future=3)
+    assert out.shape == (2, 3, 1, 8, 8)
+    assert all(torch.equal(out[:, t], x[:, -1]) for t in range(3))
+    out[0, 0, 0, 0, 0] = 7.0  # a copy, not a view of the input
+    assert x[0, -1, 0, 0, 0] != 7.0
+
+
+@pytest.mark.parametrize("bad", [torch.rand(5, 1, 8, 8), np.zeros((1, 5, 1, 8, 8))], ids=["4-dims", "numpy"])
+def test_persistence_bad_input(bad):
+    with pytest.raises(ValueError, match=r"\(B, T, C, H, W\)"):
+        persistence(bad)
+
+
+def test_missing_pysteps_says_how_to_install_and_how_to_do_without(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pysteps", None)  # makes `import pysteps` fail
+    with pytest.raises(ImportError, match="pip install pysteps.*OPTICAL_FLOW = False"):
+        optical_flow(torch.rand(1, 5, 1, 8, 8))
+    assert not baselines.has_pysteps()
+
+
+pytest.importorskip("pysteps")  # everything below needs it
+
+
+def moving_sequences(n=3, size=48, growth=0.0):
+    data = SyntheticRadar(n, seq_len=10, frame_size=size, growth=growth, max_speed=2.5, max_rotation=0.01)
+    return data, torch.stack([data[i] for i in range(n)])  # (n, 10, 1, size, size)
+
+
+def mean_abs(a, b):
+    return (a - b).abs().mean().item()
+
+
+def test_extrapolation_along_the_true_motion_nearly_reproduces_pure_advection():
+    data, x = moving_sequences()
+    for i in range(len(data)):
+        forecast = extrapolate(x[i, 4, 0].numpy(), data.motion(i).field(48), future=5)  # (5, 48, 48)
+        assert forecast.shape == (5, 48, 48) and np.isfinite(forecast).all()
+        truth = x[i, 5:, 0].double().numpy()
+        # Inflow (rain from outside the frame) is unknown, so compare away from the borders.
+        inner = (slice(None), slice(12, -12), slice(12, -12))
+        err = np.abs(forecast - truth)[inner].mean()
+        standing = np.abs(x[i, 4, 0].double().numpy()[None] - truth)[inner].mean()
+        assert err < 0.4 * standing, (i, err, standing)
+
+
+def test_pysteps_default_would_fill_inflow_with_nan():
+    data, x = moving_sequences(n=1)
+    velocity = data.motion(0).field(48)
+    assert np.isnan(extrapolate(x[0, 4, 0].numpy(), velocity, 5, outval=np.nan)).any()
+    assert not np.isnan(extrapolate(x[0, 4, 0].numpy(), velocity, 5)).any()  # ours: outval = 0
+
+
+# VET is slow (its minimisation takes seconds to a minute on 100x100 frames): one small case.
+@pytest.mark.parametrize("method, n, size", [("proesmans", 3, 48), ("vet", 1, 32)], ids=["proesmans", "vet"])
+def test_estimated_motion_is_close_to_the_true_one(method, n, size):
+    data, x = moving_sequences(n=n, size=size)
+    for i in range(n):
+        kwargs = dict(sectors=(4, 2)) if method == "vet" else {}
+        v = estimate_motion(x[i, :5, 0].numpy(), method, **kwargs)  # (2, size, size)
+        true = data.motion(i).field(size)
+        speed = np.hypot(*true.mean((1, 2)))
+        assert np.abs(v.mean((1, 2)) - true.mean((1, 2))).max() < 0.25 + 0.15 * speed, (i, v.mean((1, 2)), true.mean((1, 2)))
+
+
+def test_proesmans_is_finite_and_repeatable_on_small_frames():
+    # pysteps' default 6-level pyramid reads outside its arrays on 48x48 frames; ours stops at 8 px.
+    _, x = moving_sequences(n=3)
+    for i in range(3):
+        runs = [estimate_motion(x[i, :5, 0].numpy(), "proesmans") for _ in range(3)]
+        assert all(np.isfinite(v).all() and np.array_equal(v, runs[0]) for v in runs)
+
+
+def test_optical_flow_beats_persistence_on_pure_advection():
+    _, x = moving_sequences()
+    observed, truth = x[:, :5], x[:, 5:]
+    forecast, motion = optical_flow(observed, future=5, return_motion=True)
+    assert forecast.shape == truth.shape and forecast.dtype == observed.dtype and motion.shape == (3, 2, 48, 48)
+    assert torch.isfinite(forecast).all()
+    assert mean_abs(forecast, truth) < 0.6 * mean_abs(persistence(observed, 5), truth)
+
+
+def test_optical_flow_bad_input():
+    with pytest.raises(ValueError, match=r"\(B, T, 1, H, W\)"):
+        optical_flow(torch.rand(1, 5, 2, 8, 8))
+    with pytest.raises(ValueError, match="method"):
+        estimate_motion(np.zeros((3, 8, 8)), "lucas-kanade")
+    with pytest.raises(ValueError, match="future"):
+        optical_flow(torch.rand(1, 5, 1, 8, 8), future=0)
+    with pytest.raises(ValueError, match="velocity"):
+        extrapolate(np.zeros((8, 8)), np.zeros((2, 4, 4)))
+
+
+def test_importing_pysteps_through_the_library_prints_nothing(capfd):
+    baselines._pysteps("test")
+    assert capfd.readouterr().out == ""

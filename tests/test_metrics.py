@@ -1,0 +1,135 @@
+"""Tests for convlstm.metrics' nowcasting scores: contingency tables by hand, empty cases, pysteps."""
+import numpy as np
+import pytest
+import torch
+
+from convlstm.metrics import (
+    categorical_scores,
+    contingency_counts,
+    rainfall_correlation,
+    rainfall_mse,
+    scores_from_counts,
+)
+
+
+def frames(values, T=1):
+    """A (1, T, 1, 1, N) tensor from a flat list of pixel values per lead time."""
+    return torch.tensor(values, dtype=torch.float64).view(1, T, 1, 1, -1)
+
+
+# (pred, obs, threshold, hits, misses, false alarms, correct negatives, CSI, FAR, POD, HSS)
+TABLES = {
+    # 2 hits, 1 miss, 1 false alarm, 4 correct negatives:
+    # CSI 2/4, FAR 1/3, POD 2/3, HSS 2(8 - 1) / (3*5 + 3*5) = 14/30.
+    "mixed": ([5, 5, 0, 5, 0, 0, 0, 0], [5, 5, 5, 0, 0, 0, 0, 0], 1.0, 2, 1, 1, 4, 0.5, 1 / 3, 2 / 3, 14 / 30),
+    # Perfect: CSI 1, FAR 0, POD 1, HSS 1.
+    "perfect": ([3, 0, 3, 0], [3, 0, 3, 0], 2.0, 2, 0, 0, 2, 1.0, 0.0, 1.0, 1.0),
+    # Everything wrong: CSI 0, FAR 1, POD 0, HSS 2(0 - 4) / (2*2 + 2*2) = -1.
+    "opposite": ([0, 3, 0, 3], [3, 0, 3, 0], 2.0, 0, 2, 2, 0, 0.0, 1.0, 0.0, -1.0),
+    # At the threshold counts as an event (>=): both 2.0 are hits.
+    "at-threshold": ([2.0, 1.9], [2.0, 1.9], 2.0, 1, 0, 0, 1, 1.0, 0.0, 1.0, 1.0),
+    # No rain anywhere, none predicted: defined as a perfect forecast, not NaN.
+    "all-dry": ([0, 0, 0], [0, 0, 0], 0.5, 0, 0, 0, 3, 1.0, 0.0, 1.0, 1.0),
+    # No rain observed, some predicted: POD defined as 1 (nothing to miss), HSS 0.
+    "dry-false-alarm": ([1, 0, 0], [0, 0, 0], 0.5, 0, 0, 1, 2, 0.0, 1.0, 1.0, 0.0),
+    # Rain observed, none predicted: FAR defined as 0 (no false alarm), POD 0.
+    "missed-all": ([0, 0, 0], [1, 1, 0], 0.5, 0, 2, 0, 1, 0.0, 0.0, 0.0, 0.0),
+    # All rain, all predicted: HSS's denominator is 0; defined as 1.
+    "all-wet": ([1, 1], [1, 1], 0.5, 2, 0, 0, 0, 1.0, 0.0, 1.0, 1.0),
+}
+
+
+@pytest.mark.parametrize("case", TABLES.values(), ids=TABLES.keys())
+def test_contingency_tables_by_hand(case):
+    pred, obs, threshold, a, c, b, d, csi, far, pod, hss = case
+    scores = categorical_scores(frames(pred), frames(obs), threshold)
+    assert [scores[k].item() for k in ("hits", "misses", "false_alarms", "correct_negatives")] == [a, c, b, d]
+    for name, value in dict(csi=csi, far=far, pod=pod, hss=hss).items():
+        assert scores[name].item() == pytest.approx(value), name
+        assert torch.isfinite(scores[name]).all()
+
+
+def test_scores_are_per_lead_time_and_pooled_over_sequences():
+    obs = torch.zeros(2, 3, 1, 2, 2)
+    pred = torch.zeros(2, 3, 1, 2, 2)
+    obs[:, 0] = 1  # lead time 1: 8 events, all missed
+    obs[0, 1, 0, 0, 0] = pred[1, 1, 0, 0, 0] = 1  # lead time 2: one miss (sequence 0), one false alarm (1)
+    obs[:, 2, 0, 0, 0] = pred[:, 2, 0, 0, 0] = 1  # lead time 3: two hits
+    s = categorical_scores(pred, obs, 0.5)
+    assert s["hits"].tolist() == [0, 0, 2] and s["misses"].tolist() == [8, 1, 0]
+    assert s["false_alarms"].tolist() == [0, 1, 0] and s["correct_negatives"].tolist() == [0, 6, 6]
+    assert s["csi"].tolist() == [0.0, 0.0, 1.0]
+    # Pooled, not averaged per sequence: adding the counts of two halves gives the same scores.
+    halves = [contingency_counts(pred[i : i + 1], obs[i : i + 1], 0.5) for i in range(2)]
+    summed = {k: halves[0][k] + halves[1][k] for k in halves[0]}
+    for name, value in scores_from_counts(summed).items():
+        torch.testing.assert_close(value, s[name])
+
+
+def test_nan_is_refused_not_scored():
+    pred = torch.zeros(1, 2, 1, 2, 2)
+    pred[0, 1, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="NaN.*outval"):
+        categorical_scores(pred, torch.zeros_like(pred), 0.5)
+
+
+BAD = {
+    "shapes-differ": (torch.zeros(1, 2, 1, 2, 2), torch.zeros(1, 3, 1, 2, 2), "same shape"),
+    "four-dims": (torch.zeros(2, 1, 2, 2), torch.zeros(2, 1, 2, 2), "same shape"),
+    "a-list": ([0.0], torch.zeros(1, 1, 1, 1, 1), "tensor or numpy"),
+}
+
+
+@pytest.mark.parametrize("case", BAD.values(), ids=BAD.keys())
+def test_bad_input(case):
+    pred, obs, match = case
+    for fn in (lambda p, o: categorical_scores(p, o, 1.0), rainfall_mse, rainfall_correlation):
+        with pytest.raises(ValueError, match=match):
+            fn(pred, obs)
+
+
+def test_numpy_input_is_accepted():
+    x = np.zeros((1, 1, 1, 2, 2))
+    assert categorical_scores(x, x, 0.5)["csi"].tolist() == [1.0]
+
+
+def test_rainfall_mse_and_correlation_by_hand():
+    obs = frames([1.0, 2.0, 0.0, 2.0, 1.0, 0.0], T=2)  # lead time 1: (1, 2, 0); 2: (2, 1, 0)
+    pred = frames([1.0, 0.0, 0.0, 2.0, 1.0, 2.0], T=2)
+    # Lead time 1: errors (0, -2, 0) -> MSE 4/3; lead time 2: (0, 0, 2) -> 4/3.
+    torch.testing.assert_close(rainfall_mse(pred, obs), torch.tensor([4 / 3, 4 / 3], dtype=torch.float64))
+    # Lead time 1: 1 / sqrt(1 * 5); lead time 2: 5 / sqrt(9 * 5).
+    expected = torch.tensor([1 / 5**0.5, 5 / 45**0.5], dtype=torch.float64)
+    torch.testing.assert_close(rainfall_correlation(pred, obs), expected)
+    # A frame of zeros scores 0, not NaN.
+    zero = torch.zeros(1, 1, 1, 2, 2)
+    assert rainfall_correlation(zero, zero).tolist() == [0.0]
+
+
+def test_correlation_is_averaged_over_sequences():
+    obs = torch.ones(2, 1, 1, 1, 2)
+    pred = torch.tensor([[1.0, 1.0], [1.0, 0.0]]).view(2, 1, 1, 1, 2)
+    # Sequence 0: 1; sequence 1: 1 / sqrt(1 * 2).
+    assert rainfall_correlation(pred, obs).item() == pytest.approx((1 + 2**-0.5) / 2)
+
+
+def test_agrees_with_pysteps_where_no_value_sits_on_the_threshold():
+    pysteps_scores = pytest.importorskip("convlstm.baselines")._pysteps  # silences pysteps' banner
+    pysteps_scores("test")
+    from pysteps.verification import det_cat_fct
+
+    rng = np.random.default_rng(0)
+    obs = rng.gamma(0.5, 2.0, size=(3, 4, 1, 16, 16))
+    pred = obs * rng.lognormal(0, 0.5, size=obs.shape)
+    for threshold in (0.5, 2.0, 5.0):
+        assert not np.isin(threshold, np.concatenate([obs.ravel(), pred.ravel()]))  # guard: > and >= agree
+        ours = categorical_scores(pred, obs, threshold)
+        for t in range(4):
+            theirs = det_cat_fct(pred[:, t], obs[:, t], threshold, scores=["CSI", "FAR", "POD", "HSS"])
+            for name in ("CSI", "FAR", "POD", "HSS"):
+                assert ours[name.lower()][t].item() == pytest.approx(theirs[name], rel=1e-12), (threshold, t, name)
+    # Guard: exactly at the threshold the conventions differ (HKO-7 >= counts it, pysteps > does not).
+    at = np.full((1, 1, 1, 1, 2), 2.0)
+    assert categorical_scores(at, at, 2.0)["hits"].item() == 2
+    with np.errstate(invalid="ignore"):  # pysteps: no event at all, CSI = 0 / 0
+        assert det_cat_fct(at[:, 0], at[:, 0], 2.0, scores=["CSI"])["CSI"] != 1.0
