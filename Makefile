@@ -1,5 +1,6 @@
-# Two commands after cloning (each installs what it needs into .venv first):
-#   make book   build the book into _build/html (warnings are errors); also needs npm (Node.js)
+# Two commands after cloning (each installs what it needs into .venv first; both need npm,
+# for the book's MathJax and widget scripts):
+#   make book   build the book into _build/html (warnings are errors)
 #   make test   run every test: library, doctests, the notebooks against their stored outputs,
 #               and the built book's pages in headless Chromium (installed from Debian if missing)
 # and one for authors:

@@ -21,6 +21,7 @@ import io
 import numpy as np
 import torch
 
+from .data import _check_int
 from .models import _check_frames
 
 PYSTEPS_MISSING = (
@@ -52,12 +53,6 @@ def has_pysteps() -> bool:
     return True
 
 
-def _check_future(future, who: str) -> int:
-    if isinstance(future, bool) or not isinstance(future, int) or future < 1:
-        raise ValueError(f"{who}: expected future to be an int >= 1, got {future!r}")
-    return future
-
-
 def persistence(observed: torch.Tensor, future: int = 15) -> torch.Tensor:
     """The last observed frame as the forecast for every future step.
 
@@ -73,7 +68,7 @@ def persistence(observed: torch.Tensor, future: int = 15) -> torch.Tensor:
     if not isinstance(observed, torch.Tensor) or observed.dim() != 5:
         got = tuple(observed.shape) if isinstance(observed, torch.Tensor) else type(observed).__name__
         raise ValueError(f"persistence: expected observed frames of shape (B, T, C, H, W), got {got}")
-    _check_future(future, "persistence")
+    _check_int(future, "future", 1, "persistence")
     return observed[:, -1:].expand(-1, future, -1, -1, -1).clone()  # (B, future, C, H, W)
 
 
@@ -95,7 +90,7 @@ def extrapolate(frame, velocity, future: int = 15, outval: float = 0.0) -> np.nd
     if frame.ndim != 2 or velocity.shape != (2, *frame.shape):
         raise ValueError(f"extrapolate: expected a frame (H, W) and a velocity (2, H, W), got {frame.shape} "
                          f"and {velocity.shape}")
-    _check_future(future, "extrapolate")
+    _check_int(future, "future", 1, "extrapolate")
     forecast = nowcasts.get_method("extrapolation")(frame, velocity, future, extrap_kwargs={"outval": outval})
     return forecast  # (future, H, W)
 
@@ -163,7 +158,7 @@ def optical_flow(observed: torch.Tensor, future: int = 15, method: str = "proesm
         - output: ``(B, future, 1, H, W)``, the dtype and device of ``observed``
     """
     _check_frames(observed, 1, "optical_flow")
-    _check_future(future, "optical_flow")
+    _check_int(future, "future", 1, "optical_flow")
     frames = observed[:, :, 0].detach().cpu().double().numpy()  # (B, T_in, H, W)
     forecasts, motions = [], []
     for sequence in frames:

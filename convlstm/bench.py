@@ -121,8 +121,23 @@ def step_flops(config: BenchConfig, batch_size: int | None = None, training: boo
 
 
 def _sync(device: torch.device):
+    """Wait for the device's queued work, so that a clock read after it has seen that work done."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def _check_run_args(configs, repeats, variants, who: str):
+    """ValueError for an unknown configuration or variant name, or fewer than one repeat."""
+    unknown = [name for name in configs if name not in CONFIGS]
+    if unknown:
+        raise ValueError(f"{who}: expected configurations among {sorted(CONFIGS)}, got {unknown}")
+    names = [v.name for v in VARIANTS]
+    if variants is not None and any(name not in names for name in variants):
+        raise ValueError(f"{who}: expected variants among {names}, got {[v for v in variants if v not in names]}")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"{who}: expected repeats to be an int >= 1, got {repeats!r}")
 
 
 def time_call(fn, device, repeats: int = 5, warmup: int = 1) -> list[float]:
@@ -204,9 +219,14 @@ def matmul_rate(device, dtype=torch.float32, size: int | None = None, repeats: i
 # --- variants ---------------------------------------------------------------------------
 
 
+def _stacks(model) -> list:
+    """The :class:`ConvLSTM` stacks inside ``model``."""
+    return [m for m in model.modules() if isinstance(m, ConvLSTM)]
+
+
 def use_reference_cells(model):
     """Swap every fused :class:`ConvLSTMCell` in ``model`` for an eight-convolution copy."""
-    for stack in [m for m in model.modules() if isinstance(m, ConvLSTM)]:
+    for stack in _stacks(model):
         for index, cell in enumerate(stack.cells):
             ref = ReferenceConvLSTMCell(cell.in_channels, cell.hidden_channels, cell.kernel_size,
                                         cell.hidden_kernel_size, bias=cell.gate_bias() is not None,
@@ -219,7 +239,7 @@ def _compile_cells(model):
     """Compile each cell (a small graph, reused at every step) rather than the unrolled sequence."""
     # One compiled graph per cell and kind of call (the first step makes its own zero state),
     # more than dynamo's default of 8 before it falls back to running uncompiled.
-    cells = sum(len(m.cells) for m in model.modules() if isinstance(m, ConvLSTM))
+    cells = sum(len(stack.cells) for stack in _stacks(model))
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 4 * cells)
     # The compiled CPU kernels are small elementwise loops. Run in parallel, they bring a second
     # OpenMP thread pool that spins against PyTorch's own between kernels: on 2 cores that made
@@ -227,7 +247,7 @@ def _compile_cells(model):
     import torch._inductor.config as inductor_config
 
     inductor_config.cpp.threads = 1
-    for stack in [m for m in model.modules() if isinstance(m, ConvLSTM)]:
+    for stack in _stacks(model):
         for cell in stack.cells:
             cell.compile(dynamic=False)
     return model
@@ -267,6 +287,12 @@ class _Rollout(torch.nn.Module):
         return self.model(frames, future=self.future)
 
 
+def _precision(device, variant: Variant):
+    """The variant's autocast context (off for float32); no weight cache under CUDA graph capture."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=variant.bf16,
+                          cache_enabled=False if variant.cuda_graph else None)
+
+
 def _build(config: BenchConfig, variant: Variant, device, batch_size: int, seed: int = 0):
     """The model of ``config`` prepared as ``variant``; returns ``(run, frames, target)``."""
     torch.manual_seed(seed)
@@ -284,14 +310,23 @@ def _build(config: BenchConfig, variant: Variant, device, batch_size: int, seed:
     observed, target = frames[:, : config.input_steps], frames[:, config.input_steps:]
     run = _Rollout(model, config.future_steps)
     if variant.cuda_graph:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=variant.bf16, cache_enabled=False):
+        with _precision(device, variant):
             run = torch.cuda.make_graphed_callables(run, (observed.requires_grad_(False),))
     return run, observed, target
 
 
-def _precision(device, variant: Variant):
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=variant.bf16,
-                          cache_enabled=False if variant.cuda_graph else None)
+def _train_step(run, observed, target, device, variant: Variant):
+    """A function doing one training step of ``run``: forward, loss, and backward through time."""
+    params = list(run.parameters())
+
+    def train_step():
+        for p in params:
+            p.grad = None
+        with _precision(device, variant):
+            logits = run(observed)
+        sequence_cross_entropy(logits.float(), target).backward()
+
+    return train_step
 
 
 def measure(config: BenchConfig, variant: Variant, device, batch_size=None, repeats=5, warmup=1, peak=None):
@@ -301,14 +336,7 @@ def measure(config: BenchConfig, variant: Variant, device, batch_size=None, repe
            "dtype": "bfloat16" if variant.bf16 else "float32"}
     try:
         run, observed, target = _build(config, variant, device, batch)
-        params = [p for p in run.parameters()]
-
-        def train_step():
-            for p in params:
-                p.grad = None
-            with _precision(device, variant):
-                logits = run(observed)
-            sequence_cross_entropy(logits.float(), target).backward()
+        train_step = _train_step(run, observed, target, device, variant)
 
         def forward():
             with torch.no_grad(), _precision(device, variant):
@@ -337,6 +365,7 @@ def run_benchmark(configs=("paper", "small"), device=None, batch_size=None, repe
     Each row's ``speedup`` is the plain float32 fused step's time over its own time. ``log``,
     if given, is called with a line of text after each measurement (progress on long runs).
     """
+    _check_run_args(configs, repeats, variants, "run_benchmark")
     log = log or (lambda line: None)
     device = torch.device(device) if device is not None else _default_device()
     rates = {"float32": matmul_rate(device, torch.float32, matmul_size)}
@@ -379,18 +408,19 @@ def checkpoint_table(config_name="small", lengths=(10, 20, 40), device=None, bat
 
     The sequence is split evenly: ``length // 2`` observed and ``length - length // 2`` predicted steps.
     """
+    _check_run_args([config_name], repeats, None, "checkpoint_table")
+    if any(isinstance(n, bool) or not isinstance(n, int) or n < 2 for n in lengths):
+        raise ValueError(f"checkpoint_table: expected sequence lengths as ints >= 2, got {list(lengths)}")
     device = torch.device(device) if device is not None else _default_device()
     rows = []
     for length in lengths:
         config = replace(CONFIGS[config_name], input_steps=length // 2, future_steps=length - length // 2)
         for k in (None, every):
-            run, observed, target = _build(config, Variant("fused"), device, batch_size or config.batch_size)
-            for stack in [m for m in run.modules() if isinstance(m, ConvLSTM)]:
+            fused = Variant("fused")
+            run, observed, target = _build(config, fused, device, batch_size or config.batch_size)
+            for stack in _stacks(run):
                 stack.checkpoint_every = k
-
-            def train_step():
-                run.zero_grad(set_to_none=True)
-                sequence_cross_entropy(run(observed), target).backward()
+            train_step = _train_step(run, observed, target, device, fused)
 
             seconds = statistics.median(time_call(train_step, device, repeats, warmup=1))
             rows.append({"length": length, "checkpoint_every": k, "ms_train": 1e3 * seconds,

@@ -6,6 +6,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from .cells import ConvLSTMCell, FCLSTMCell
+from .data import _check_int
 
 
 def _per_layer(value, num_layers: int, name: str, is_single) -> list:
@@ -183,8 +184,8 @@ class ConvLSTM(_Stack):
         checkpoint_every: int | None = None,
     ):
         super().__init__()
-        if checkpoint_every is not None and not (isinstance(checkpoint_every, int) and checkpoint_every >= 1):
-            raise ValueError(f"{self._who}: expected checkpoint_every as None or an int >= 1, got {checkpoint_every!r}")
+        if checkpoint_every is not None:
+            checkpoint_every = _check_int(checkpoint_every, "checkpoint_every (or None)", 1, self._who)
         self.checkpoint_every = checkpoint_every
         num_layers = _num_layers(hidden_channels, num_layers, self._who)
         hidden = _per_layer(hidden_channels, num_layers, "hidden_channels", lambda v: isinstance(v, int))

@@ -21,6 +21,8 @@ These return one value per lead time, ``(T,)``.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -148,6 +150,8 @@ def contingency_counts(pred, obs, threshold: float) -> dict:
         {'hits': [1], 'misses': [1], 'false_alarms': [2], 'correct_negatives': [0]}
     """
     pred, obs = _check_rain_pair(pred, obs, "contingency_counts")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
+        raise ValueError(f"contingency_counts: expected threshold as a finite number, got {threshold!r}")
     p, o = pred >= threshold, obs >= threshold  # each (B, T, C, H, W)
 
     def count(mask):
@@ -159,7 +163,8 @@ def contingency_counts(pred, obs, threshold: float) -> dict:
 
 def _ratio(numerator, denominator, when_empty: float):
     """``numerator / denominator``, and ``when_empty`` where the denominator is 0 (by definition, not NaN)."""
-    out = numerator.double() / denominator.double().clamp(min=1)
+    denominator = denominator.double()
+    out = numerator.double() / torch.where(denominator == 0, torch.ones_like(denominator), denominator)
     return torch.where(denominator == 0, torch.full_like(out, when_empty), out)
 
 

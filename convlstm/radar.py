@@ -258,7 +258,9 @@ class SyntheticRadar(Dataset):
         seed: a non-negative int.
         growth: radians per frame, >= 0: how fast rain grows and decays in the moving frame
             (0.05 leaves a correlation of cos(0.05 * 19) = 0.58 with the moved first frame
-            after 19 frames).
+            after 19 frames). Keep ``growth * (seq_len - 1)`` at most :math:`\pi / 2`: past
+            that the field turns on towards :math:`-z` and the moved first frame becomes
+            predictive again (anti-correlated).
         max_speed: largest translation speed, pixels per frame.
         max_rotation: largest rotation rate, radians per frame.
         spectral_slope: :math:`\beta` of the rain field's power spectrum.

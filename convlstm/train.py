@@ -210,7 +210,9 @@ def fit(model, train_set, val_set, config: TrainConfig | None = None, checkpoint
         order = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
         if world == 1:
             loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=True, generator=order)
-        else:  # the same permutation on every process, each taking every world-th sequence of it
+        else:  # the same permutation on every process, each taking every world-th sequence of it;
+            # DistributedSampler repeats a few sequences so that the shares are equal when
+            # len(train_set) is not a multiple of world (their losses then count twice).
             sampler = DistributedSampler(train_set, world, rank, shuffle=True, seed=config.seed * 100_003)
             sampler.set_epoch(epoch)
             loader = DataLoader(train_set, batch_size=config.batch_size, sampler=sampler)

@@ -99,3 +99,14 @@ def test_peak_memory_sees_a_large_allocation():
     grown = bench.peak_memory_mb(lambda: torch.ones(50_000_000).sum(), torch.device("cpu"))  # 200 MB
     assert 150 < grown < 400
     assert bench.peak_memory_mb(lambda: None, torch.device("cpu")) < 20
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: bench.run_benchmark(["papr"], "cpu"), r"configurations among .*got \['papr'\]"),
+    (lambda: bench.run_benchmark(["tiny"], "cpu", variants=["fussed"]), r"variants among .*got \['fussed'\]"),
+    (lambda: bench.run_benchmark(["tiny"], "cpu", repeats=0), "repeats to be an int >= 1, got 0"),
+    (lambda: bench.checkpoint_table("tiny", lengths=(1, 4), device="cpu"), r"lengths as ints >= 2, got \[1, 4\]"),
+], ids=["config", "variant", "repeats", "length"])
+def test_bad_arguments_are_named(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -67,12 +67,15 @@ class Build:
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory) -> Build:
+    if not (ROOT / "_vendor" / ".copied").exists():
+        pytest.fail("the book's MathJax, RequireJS and widget scripts are not installed: run `make assets` "
+                    "(`make test` does)")
     out = tmp_path_factory.mktemp("book")
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     start = time.perf_counter()
     done = subprocess.run(
         [str(jupyter_book), "build", "-W", "--keep-going", "--path-output", str(out), str(ROOT)],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
     )
     seconds = time.perf_counter() - start
     return Build(out / "_build" / "html", seconds, done.returncode, done.stdout + done.stderr)
@@ -186,6 +189,15 @@ def _visit(browser, url: str, name: str) -> Visit:
             route.abort()
 
     page.route("**/*", offline)
+    try:
+        _render(page, visit, url, name)
+    finally:
+        page.close()
+    return visit
+
+
+def _render(page, visit: Visit, url: str, name: str) -> None:
+    """Load the page, wait for MathJax and the widgets, then record what it shows and screenshot it."""
     page.goto(url, wait_until="load")
     # MathJax 3 typesets after it starts; the widget manager renders on "load".
     page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
@@ -204,8 +216,6 @@ def _visit(browser, url: str, name: str) -> Visit:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     visit.screenshot = SCREENSHOTS / f"{name.replace('/', '_')}.png"
     page.screenshot(path=str(visit.screenshot), full_page=True)
-    page.close()
-    return visit
 
 
 @pytest.fixture(scope="module")

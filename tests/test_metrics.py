@@ -88,6 +88,22 @@ def test_bad_input(case):
             fn(pred, obs)
 
 
+@pytest.mark.parametrize("threshold", [float("nan"), float("inf"), "1", None, True], ids=repr)
+def test_threshold_must_be_a_finite_number(threshold):
+    x = torch.zeros(1, 1, 1, 2, 2)
+    with pytest.raises(ValueError, match="threshold as a finite number"):
+        categorical_scores(x, x, threshold)
+
+
+def test_scores_of_fractional_counts():
+    # Counts need not be integers (weighted or averaged tables): a = b = c = 0.1 gives CSI 1/3.
+    counts = {"hits": torch.tensor([0.1]), "false_alarms": torch.tensor([0.1]), "misses": torch.tensor([0.1]),
+              "correct_negatives": torch.tensor([0.7])}
+    scores = scores_from_counts(counts)
+    torch.testing.assert_close(scores["csi"], torch.tensor([1 / 3], dtype=torch.float64))
+    torch.testing.assert_close(scores["far"], torch.tensor([0.5], dtype=torch.float64))
+
+
 def test_numpy_input_is_accepted():
     x = np.zeros((1, 1, 1, 2, 2))
     assert categorical_scores(x, x, 0.5)["csi"].tolist() == [1.0]
@@ -114,8 +130,10 @@ def test_correlation_is_averaged_over_sequences():
 
 
 def test_agrees_with_pysteps_where_no_value_sits_on_the_threshold():
-    pysteps_scores = pytest.importorskip("convlstm.baselines")._pysteps  # silences pysteps' banner
-    pysteps_scores("test")
+    pytest.importorskip("pysteps")
+    from convlstm.baselines import _pysteps
+
+    _pysteps("test")  # imports pysteps with its banner silenced
     from pysteps.verification import det_cat_fct
 
     rng = np.random.default_rng(0)

@@ -1,10 +1,13 @@
 """fit under DistributedDataParallel: two CPU processes (gloo, loopback only) end with the same weights."""
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -13,6 +16,7 @@ from convlstm.train import TrainConfig, fit
 from test_train import moving_squares, small_model
 
 ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT_S = 120
 
 
 def _free_port() -> int:
@@ -35,7 +39,13 @@ def _worker(rank: int, world: int, port: int, out: str):
 
 
 def test_two_processes_end_with_identical_weights(tmp_path):
-    mp.spawn(_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    context = mp.spawn(_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=False)
+    deadline = time.monotonic() + TIMEOUT_S
+    while not context.join(timeout=2):  # raises if a process failed
+        if time.monotonic() > deadline:  # a rendezvous that never completes must not hang the suite
+            for process in context.processes:
+                process.kill()
+            pytest.fail(f"the two processes did not finish in {TIMEOUT_S} s")
     ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
     assert ranks[0]["state"].keys() == ranks[1]["state"].keys()
     for name, a in ranks[0]["state"].items():
@@ -58,8 +68,16 @@ def test_the_training_script_under_torchrun(tmp_path):
                "--train-size", "8", "--val-size", "4", "--input-steps", "2", "--epochs", "1",
                "--batch-size", "2", "--device", "cpu", "--checkpoint", str(tmp_path / "run.pt")]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.count("epoch 1: train") == 1  # printed by rank 0 only
-    assert "on 2 process(es)" in done.stdout
+    # Its own session, so that on a timeout torchrun's workers are killed with it.
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                           cwd=tmp_path, start_new_session=True)
+    try:
+        stdout, stderr = run.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.communicate()
+        pytest.fail(f"torchrun did not finish in {TIMEOUT_S} s")
+    assert run.returncode == 0, stderr[-2000:]
+    assert stdout.count("epoch 1: train") == 1  # printed by rank 0 only
+    assert "on 2 process(es)" in stdout
     assert (tmp_path / "run.pt").exists()
