@@ -7,6 +7,7 @@ from .train import TrainConfig, fit, evaluate
 from .device import pick_device
 from .radar import SyntheticRadar
 from .receptive_field import input_gradient, chebyshev_distance
+from .reference import check_quoted, is_reference_run, tolerance
 
 __all__ = [
     "FCLSTMCell",
@@ -28,5 +29,8 @@ __all__ = [
     "SyntheticRadar",
     "input_gradient",
     "chebyshev_distance",
+    "check_quoted",
+    "is_reference_run",
+    "tolerance",
 ]
 __version__ = "0.1.0"

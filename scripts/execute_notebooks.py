@@ -46,6 +46,7 @@ def main(argv: list[str]) -> int:
     # as the tests do (conftest.py).
     os.environ["OMP_NUM_THREADS"] = "2"
     os.environ["MKL_NUM_THREADS"] = "2"
+    os.environ["CONVLSTM_REFERENCE_RUN"] = "1"  # convlstm.is_reference_run(): the quoted numbers
     os.environ.setdefault("PYTHONHASHSEED", "0")
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     paths = [Path(p) for p in argv] or sorted(BOOK.glob("*.ipynb"))
