@@ -5,11 +5,12 @@
 #               and the built book's pages in headless Chromium (installed from Debian if missing)
 # and one for authors:
 #   make notebooks   re-execute book/*.ipynb in place on the CPU and store the outputs
+#   make lab         open the chapters live in JupyterLab (with .venv's kernel)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install assets chromium book test notebooks clean
+.PHONY: install colab-env assets chromium book test lab notebooks clean
 
 install: $(VENV)/.installed
 
@@ -17,6 +18,21 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+# A second environment with Colab's widget stack (ipywidgets 7.7.1) and its versions of the
+# scientific packages, for tests/test_non_reference_run.py; the book's package goes in as the
+# chapters' first cell installs it on Colab (--no-deps, not editable), so it is re-installed
+# whenever the library changes.
+COLAB_VENV := .venv-colab
+
+colab-env: $(COLAB_VENV)/.installed
+
+$(COLAB_VENV)/.installed: requirements-colab.txt pyproject.toml $(wildcard convlstm/*.py)
+	$(PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(COLAB_VENV)/bin/python -m pip install --quiet -r requirements-colab.txt
+	$(COLAB_VENV)/bin/python -m pip install --quiet --no-deps --force-reinstall .
 	touch $@
 
 # The pages load MathJax, RequireJS and the Jupyter widget manager from the book's own
@@ -71,8 +87,15 @@ chromium:
 book: install assets
 	$(BIN)/jupyter-book build -W --keep-going .
 
-test: install assets chromium
+test: install colab-env assets chromium
 	$(BIN)/python -m pytest
+
+# The chapters live, in JupyterLab (pinned in requirements.txt), with .venv's kernel: the
+# editable package, widgets and all. Extra arguments: make lab LAB_ARGS="--port 8899".
+lab: install
+	@test -x $(BIN)/jupyter-lab || { echo "JupyterLab is not in $(VENV): run \`make install\` \
+	  (requirements.txt pins it), or $(BIN)/python -m pip install jupyterlab"; exit 1; }
+	$(BIN)/jupyter-lab --notebook-dir=book $(LAB_ARGS)
 
 notebooks: install
 	$(BIN)/python scripts/execute_notebooks.py
