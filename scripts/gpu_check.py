@@ -78,6 +78,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     os.environ.pop("CONVLSTM_REFERENCE_RUN", None)  # a reader's run, not the reference run
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    # The kernels import this checkout's convlstm, wherever the notebook lies.
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     chapters = args.chapters or sorted(BOOK.glob("*.ipynb"))
     missing = [str(p) for p in chapters if not p.exists()]
     if missing:

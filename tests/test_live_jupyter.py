@@ -56,7 +56,8 @@ def lab(tmp_path_factory):
     shutil.copy(ROOT / "book" / CHAPTER, root / CHAPTER)
     shutil.copy(ROOT / "book" / "matplotlibrc", root / "matplotlibrc")  # the book's figure style
     port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(base / "config"), "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+    env = {**{k: v for k, v in os.environ.items() if k != "CONVLSTM_REFERENCE_RUN"},  # a reader's run
+           "JUPYTER_CONFIG_DIR": str(base / "config"), "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
            "PYTHONPATH": str(ROOT),  # the kernel imports this checkout's convlstm
            "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     log = open(base / "lab.log", "w")
@@ -106,7 +107,8 @@ _CELLS = """() => {
     done: cells.filter(c => c.model.executionCount !== null).length,
     running: cells.filter(c => c.promptNode && c.promptNode.textContent.includes("*")).length,
     errors: cells.flatMap(c => c.model.outputs.toJSON().filter(o => o.output_type === "error")
-                                .map(o => `${o.ename}: ${o.evalue}`)),
+                                .map(o => `cell [${c.model.executionCount}] ${c.model.sharedModel.source.trim()
+                                           .split("\\n").pop().slice(0, 120)}: ${o.ename}: ${o.evalue}`)),
     widgetErrors: document.querySelectorAll(
         '.jupyter-widgets-output-area [data-mime-type="application/vnd.jupyter.stderr"]').length,
   };
