@@ -93,8 +93,8 @@ test: install colab-env assets chromium
 # The chapters live, in JupyterLab (pinned in requirements.txt), with .venv's kernel: the
 # editable package, widgets and all. Extra arguments: make lab LAB_ARGS="--port 8899".
 lab: install
-	@test -x $(BIN)/jupyter-lab || { echo "JupyterLab is not in $(VENV): run \`make install\` \
-	  (requirements.txt pins it), or $(BIN)/python -m pip install jupyterlab"; exit 1; }
+	@test -x $(BIN)/jupyter-lab || { echo "JupyterLab is not in $(VENV): requirements.txt pins it;" \
+	  "run: rm $(VENV)/.installed && make install"; exit 1; }
 	$(BIN)/jupyter-lab --notebook-dir=book $(LAB_ARGS)
 
 notebooks: install

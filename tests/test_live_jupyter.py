@@ -15,6 +15,7 @@ tests/test_non_reference_run.py: running chapter 4's cells once more here would 
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -35,6 +36,11 @@ SERVER_START_S = 90  # JupyterLab's first start on 2 busy cores
 RUN_ALL_S = 300  # chapter 3 runs in about a minute on 2 cores
 REDRAW_BUDGET_S = 2.0  # a slider move redraws chapter 3's receptive-field view within this
 SCREENSHOTS = ROOT / "_build" / "browser"
+OUTPUT_IMG = ".widget-output img, .jupyter-widgets-output-area img"  # ipywidgets 8 and 7
+# Every cell stays in the page (JupyterLab 4 otherwise drops or hides cells scrolled away).
+SETTINGS = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+            "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                                "checkForUpdates": False}}
 
 
 def free_port() -> int:
@@ -55,9 +61,14 @@ def lab(tmp_path_factory):
     root.mkdir()
     shutil.copy(ROOT / "book" / CHAPTER, root / CHAPTER)
     shutil.copy(ROOT / "book" / "matplotlibrc", root / "matplotlibrc")  # the book's figure style
+    for name, values in SETTINGS.items():
+        target = base / "settings" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(values))
     port, token = free_port(), secrets.token_hex(16)
     env = {**{k: v for k, v in os.environ.items() if k != "CONVLSTM_REFERENCE_RUN"},  # a reader's run
            "JUPYTER_CONFIG_DIR": str(base / "config"), "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+           "JUPYTERLAB_SETTINGS_DIR": str(base / "settings"),
            "PYTHONPATH": str(ROOT),  # the kernel imports this checkout's convlstm
            "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     log = open(base / "lab.log", "w")
@@ -109,8 +120,8 @@ _CELLS = """() => {
     errors: cells.flatMap(c => c.model.outputs.toJSON().filter(o => o.output_type === "error")
                                 .map(o => `cell [${c.model.executionCount}] ${c.model.sharedModel.source.trim()
                                            .split("\\n").pop().slice(0, 120)}: ${o.ename}: ${o.evalue}`)),
-    widgetErrors: document.querySelectorAll(
-        '.jupyter-widgets-output-area [data-mime-type="application/vnd.jupyter.stderr"]').length,
+    widgetErrors: document.querySelectorAll('.widget-output [data-mime-type="application/vnd.jupyter.stderr"], '
+        + '.jupyter-widgets-output-area [data-mime-type="application/vnd.jupyter.stderr"]').length,
   };
 }"""
 
@@ -157,20 +168,20 @@ def test_every_cell_runs_without_an_error(page):
 def test_moving_a_slider_redraws_the_receptive_field(page, label):
     view = page.locator(".widget-vbox", has=page.locator(".widget-slider", has_text="kernel k")).first
     slider = view.locator(".widget-slider", has_text=label).first
-    figure = view.locator(".jupyter-widgets-output-area img").first
+    view.scroll_into_view_if_needed(timeout=30_000)
+    figure = view.locator(OUTPUT_IMG).first
     figure.wait_for(timeout=30_000)
-    figure.scroll_into_view_if_needed()
     before_src, before_pixels = figure.get_attribute("src"), figure.screenshot()
     handle = slider.locator(".noUi-handle, .ui-slider-handle").first
     handle.focus()
     start = time.perf_counter()
     page.keyboard.press("ArrowRight")
     page.wait_for_function(
-        "([src]) => { const v = Array.from(document.querySelectorAll('.widget-vbox')).find("
+        "([src, sel]) => { const v = Array.from(document.querySelectorAll('.widget-vbox')).find("
         "  b => b.textContent.includes('kernel k'));"
-        "  const img = v && v.querySelector('.jupyter-widgets-output-area img');"
+        "  const img = v && v.querySelector(sel);"
         "  return img && img.complete && img.naturalWidth > 0 && img.getAttribute('src') !== src; }",
-        arg=[before_src], timeout=60_000, polling=50,
+        arg=[before_src, OUTPUT_IMG], timeout=60_000, polling=50,
     )
     seconds = time.perf_counter() - start
     print(f"\n{CHAPTER}: slider {label!r} moved, receptive field redrawn in {seconds:.2f} s")
