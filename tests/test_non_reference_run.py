@@ -31,6 +31,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -114,3 +115,27 @@ def test_chapter_runs_off_the_reference_run(path, kernel):
     for s in probe["sliders"]:
         assert s["drew"], f"{path.stem}: moving slider {s['slider']!r} drew nothing"
         assert s["changed"], f"{path.stem}: slider {s['slider']!r} redraws the same view for {s['from']} and {s['to']}"
+
+
+def test_the_startup_file_makes_convolutions_tf32_and_the_run_not_the_reference():
+    # In a fresh interpreter: the startup file enters its mode for the whole session.
+    code = f"""
+import os, torch
+os.environ["CONVLSTM_REFERENCE_RUN"] = "1"
+g = torch.Generator().manual_seed(0)
+x, w = torch.randn(2, 16, 8, 8, generator=g), torch.randn(8, 16, 3, 3, generator=g) / 12  # outputs of order 1
+a, b = torch.randn(64, 256, generator=g), torch.randn(256, 64, generator=g)
+exact_conv, exact_mm = torch.nn.functional.conv2d(x, w), a @ b
+exec(open({str(HERE / "startup.py")!r}).read())
+import convlstm
+conv = torch.nn.functional.conv2d(x, w)
+assert not torch.equal(conv, exact_conv)  # the guard: the rounding happens
+torch.testing.assert_close(conv, exact_conv, **convlstm.tolerance("cpu"))
+from convlstm.reference import reduced_float32
+assert reduced_float32("cpu") == "tf32"
+assert torch.equal(a @ b, exact_mm)  # matrix products stay float32, as on CUDA by default
+assert not convlstm.is_reference_run("cpu")
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]
