@@ -13,6 +13,7 @@ The cost: ``n_1 * n_2 * ...`` renders and their PNGs in the notebook; keep the r
 """
 from __future__ import annotations
 
+import html
 import io
 import itertools
 
@@ -60,12 +61,13 @@ def precomputed_view(render, sliders: dict, value: dict | None = None, labels: d
     """Sliders and the figure they choose, every figure drawn in advance.
 
     Args:
-        render: ``render(**values)`` returns a matplotlib Figure (closed here after saving).
+        render: ``render(**values)`` returns a matplotlib Figure (saved as PNG, then closed) or a
+            string (shown as preformatted text, e.g. a printed cost).
         sliders: ``{name: values}``, in the order the nesting follows: each ``name`` is a keyword of
             ``render`` and a slider whose handle steps through ``values`` (a ``range`` or a list).
         value: the starting value of each slider, ``{name: value}``; the first values if omitted.
         labels: each slider's description, ``{name: text}``; the name if omitted.
-        cache: a dict to keep the PNGs in, keyed by the tuple of values; pass the same dict
+        cache: a dict to keep the PNGs (or texts) in, keyed by the tuple of values; pass the same dict
             again (e.g. after changing only the starting value) and nothing is drawn twice.
 
     Returns:
@@ -102,9 +104,13 @@ def precomputed_view(render, sliders: dict, value: dict | None = None, labels: d
     pictures = {}
     for combo in itertools.product(*sliders.values()):
         if combo not in cache:
-            cache[combo] = figure_png(render(**dict(zip(names, combo))))
-        pictures[combo] = widgets.Image(value=cache[combo], format="png",
-                                        layout=widgets.Layout(max_width="100%", height="auto"))
+            drawn = render(**dict(zip(names, combo)))
+            cache[combo] = drawn if isinstance(drawn, str) else figure_png(drawn)
+        if isinstance(cache[combo], str):
+            pictures[combo] = widgets.HTML(f"<pre>{html.escape(cache[combo])}</pre>")
+        else:
+            pictures[combo] = widgets.Image(value=cache[combo], format="png",
+                                            layout=widgets.Layout(max_width="100%", height="auto"))
 
     links = []
 

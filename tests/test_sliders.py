@@ -62,3 +62,9 @@ def test_png_bytes_are_reproducible():
 def test_bad_sliders_are_refused(sliders, value, match):
     with pytest.raises(ValueError, match=match):
         precomputed_view(lambda **kw: plt.figure(), sliders, value=value)
+
+
+def test_text_views_are_shown_as_preformatted_text():
+    view = precomputed_view(lambda hidden: f"{hidden * 2} GFLOP <per step>", {"hidden": [8, 16]})
+    texts = [view.pictures[(h,)].value for h in (8, 16)]
+    assert texts == ["<pre>16 GFLOP &lt;per step&gt;</pre>", "<pre>32 GFLOP &lt;per step&gt;</pre>"]
