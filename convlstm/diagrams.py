@@ -231,10 +231,12 @@ def output_head(hidden_channels=(128, 64, 64), patch_size: int = 4, in_channels:
     for layer, channels in enumerate(hidden_channels, 1):
         y = y0 + (len(hidden_channels) - layer) * 1.2
         ax.add_patch(Rectangle((0.2, y), 2.2, 0.8, facecolor=GATE_COLOURS["h"], edgecolor=INK, lw=0.8))
-        ax.text(1.3, y + 0.4, rf"$\hat{{H}}^{{{layer}}}_t$: {channels} ch", ha="center", va="center", fontsize=10)
+        ax.text(1.3, y + 0.4, rf"$\hat{{H}}^{{{layer}}}_t$: {channels} ch", ha="center", va="center",
+                fontsize=10)
         _arrow(ax, [(2.4, y + 0.4), (3.6, y + 0.4)])
     top = y0 + (len(hidden_channels) - 1) * 1.2 + 0.8
-    ax.add_patch(Rectangle((3.6, y0), 1.5, top - y0, facecolor=GATE_COLOURS["h"], edgecolor=INK, lw=0.8, alpha=0.6))
+    ax.add_patch(Rectangle((3.6, y0), 1.5, top - y0, facecolor=GATE_COLOURS["h"], edgecolor=INK, lw=0.8,
+                           alpha=0.6))
     ax.text(4.35, (y0 + top) / 2, f"concat\n{sum(hidden_channels)} ch", ha="center", va="center",
             fontsize=10)
     mid = (y0 + top) / 2
@@ -300,8 +302,8 @@ def patch_transform(frame=None, patch_size: int = 4, width: float = COLUMN_IN):
                                    lw=1.2))
             ax.set_xticks([])
             ax.set_yticks([])
-    fig.text(0.74, 0.8, f"{grid_h}×{grid_w}×{n * n}: channel {n}i+j holds\npixel (i, j) of every patch", va="bottom",
-             ha="center", fontsize=10)
+    fig.text(0.74, 0.8, f"{grid_h}×{grid_w}×{n * n}: channel {n}i+j holds\npixel (i, j) of every patch",
+             va="bottom", ha="center", fontsize=10)
     fig.text(0.74, 0.02, "the outlined patch: one pixel per channel", ha="center", fontsize=10)
     return fig
 
@@ -364,7 +366,8 @@ def encoder_forecaster(layers: int = 2, observed: int = 3, predicted: int = 3, w
     ax.text(x_of(observed) + predicted * 1.3 / 2 - 0.2, y_title, "forecaster: no input",
             ha="center", fontsize=10)
     ax.text(x_of(observed) + predicted * 1.3 / 2 - 0.2, -0.8,
-            "each $\\hat X$: a 1×1 conv over\nthe $\\hat H$ of all layers", ha="center", va="top", fontsize=10)
+            "each $\\hat X$: a 1×1 conv over\nthe $\\hat H$ of all layers", ha="center", va="top",
+            fontsize=10)
     return fig
 
 

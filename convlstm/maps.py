@@ -100,7 +100,8 @@ def rain_colorbar(fig, axes=None, cmap: str = "gray_r", vmin: float = 0.0, vmax:
     rates = [float(r) for r in rates]
     if not rates or any(r <= 0 for r in rates):
         raise ValueError(f"rain_colorbar: expected positive rain rates in mm/h, got {rates}")
-    pixels = [float(rain_rate_to_pixel(torch.tensor(r, dtype=torch.float64))) / 255 for r in rates]  # frames hold pixel/255
+    # the frames hold pixel / 255
+    pixels = [float(rain_rate_to_pixel(torch.tensor(r, dtype=torch.float64))) / 255 for r in rates]
     mappable = ScalarMappable(norm=Normalize(vmin=vmin, vmax=vmax), cmap=plt.get_cmap(cmap))
     axes = list(fig.axes) if axes is None else list(axes)
     if orientation == "horizontal":
@@ -118,7 +119,8 @@ def rain_colorbar(fig, axes=None, cmap: str = "gray_r", vmin: float = 0.0, vmax:
     elif orientation == "vertical":
         bar = fig.colorbar(mappable, ax=axes, fraction=0.03, pad=0.02)
     else:
-        raise ValueError(f"rain_colorbar: expected orientation 'horizontal' or 'vertical', got {orientation!r}")
+        raise ValueError(
+            f"rain_colorbar: expected orientation 'horizontal' or 'vertical', got {orientation!r}")
     bar.set_ticks(pixels, labels=[f"{r:g}" for r in rates])
     bar.set_label(label)
     return bar

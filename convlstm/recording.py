@@ -69,7 +69,8 @@ def memory_gradient(forget, steps: int | None = None, input_gate: float = 0.5,
     f = torch.as_tensor(forget, dtype=torch.float64)
     if f.dim() == 0:
         if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-            raise ValueError(f"memory_gradient: a single forget value needs steps >= 1, got steps={steps!r}")
+            raise ValueError(
+                f"memory_gradient: a single forget value needs steps >= 1, got steps={steps!r}")
         f = f.expand(steps)
     elif f.dim() != 1 or len(f) == 0 or (steps is not None and steps != len(f)):
         raise ValueError(f"memory_gradient: expected forget as a number or a sequence of T values "
