@@ -123,6 +123,7 @@ class Visit:
     external: list = field(default_factory=list)  # requests that would have left localhost
     info: dict = field(default_factory=dict)  # what the page's DOM says (see _INSPECT)
     screenshot: Path | None = None
+    controls: list = field(default_factory=list)  # each saved slider or dropdown, moved (see _move_controls)
 
 
 # Run in the page once MathJax and the widgets are done.
@@ -145,7 +146,9 @@ _INSPECT = """() => {
   cells.forEach((cell, i) => {
     if (!cell.querySelector('script[type="%s"]')) return;
     const before = cells.slice(lastWidgetCell + 1, i);
-    staticViews.push(before.some(c => c.querySelector(".cell_output img")));
+    // (or the widget draws its own figure: a precomputed view, convlstm.sliders)
+    staticViews.push(before.some(c => c.querySelector(".cell_output img")) ||
+                     !!cell.querySelector(".widget-subarea img"));
     lastWidgetCell = i;
   });
   const main = document.querySelector("main") || document.body;
@@ -213,9 +216,78 @@ def _render(page, visit: Visit, url: str, name: str) -> None:
         page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
     page.wait_for_timeout(300)  # late console errors
     visit.info = page.evaluate(_INSPECT)
+    visit.controls = _move_controls(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     visit.screenshot = SCREENSHOTS / f"{name.replace('/', '_')}.png"
     page.screenshot(path=str(visit.screenshot), full_page=True)
+
+
+# The controls of every saved widget (sliders, dropdowns), by widget and position.
+_CONTROLS = """() => {
+  const found = [];
+  document.querySelectorAll(".widget-subarea").forEach((area, w) => {
+    area.querySelectorAll(".widget-slider, .widget-dropdown").forEach((c, k) => {
+      const label = c.querySelector(".widget-label");
+      found.push({widget: w, control: k, dropdown: c.classList.contains("widget-dropdown"),
+                  label: label ? label.textContent.trim() : ""});
+    });
+  });
+  return found;
+}"""
+
+# What a control shows: its readout (or selected option).
+_READOUT = """([w, k]) => {
+  const area = document.querySelectorAll(".widget-subarea")[w];
+  const c = area.querySelectorAll(".widget-slider, .widget-dropdown")[k];
+  const readout = c.querySelector(".widget-readout");
+  const select = c.querySelector("select");
+  return readout ? readout.textContent.trim() : (select ? select.value : null);
+}"""
+
+# What the widget shows besides its controls: the pictures and printed text that are visible.
+_FIGURE = """(w) => {
+  const area = document.querySelectorAll(".widget-subarea")[w];
+  const visible = e => e.offsetParent !== null && e.getBoundingClientRect().width > 0;
+  const images = Array.from(area.querySelectorAll("img")).filter(visible).map(i => i.src);
+  const text = Array.from(area.querySelectorAll(".widget-output")).filter(visible)
+      .map(o => o.innerText);
+  return JSON.stringify({images: images, text: text});
+}"""
+
+
+def _move_controls(page) -> list:
+    """Move every saved slider (and dropdown) one step; record whether the figure under it changed.
+
+    A slider wired with ``interactive_output`` needs a kernel: on the static page its handle and
+    readout move while the saved figure stays. A precomputed view (convlstm.sliders) switches
+    the figure in the browser. Each control is stepped with the keyboard (right, or left at the
+    end of its range), and the widget's visible pictures (their sources) and printed output are
+    compared before and after.
+    """
+    moved = []
+    for control in page.evaluate(_CONTROLS):
+        where = [control["widget"], control["control"]]
+        area = page.locator(".widget-subarea").nth(control["widget"])
+        element = area.locator(".widget-slider, .widget-dropdown").nth(control["control"])
+        before_value = page.evaluate(_READOUT, where)
+        before = page.evaluate(_FIGURE, control["widget"])
+        if control["dropdown"]:
+            select = element.locator("select")
+            options = select.locator("option").count()
+            current = select.evaluate("s => s.selectedIndex")
+            select.select_option(index=current + 1 if current + 1 < options else current - 1)
+        else:
+            element.locator(".noUi-handle, .ui-slider-handle").first.focus()
+            page.keyboard.press("ArrowRight")
+            page.wait_for_timeout(100)
+            if page.evaluate(_READOUT, where) == before_value:  # at the end of its range
+                page.keyboard.press("ArrowLeft")
+        page.wait_for_timeout(300)
+        after_value = page.evaluate(_READOUT, where)
+        moved.append({"widget": control["widget"], "label": control["label"], "from": before_value,
+                      "to": after_value, "moved": after_value != before_value,
+                      "figure_changed": page.evaluate(_FIGURE, control["widget"]) != before})
+    return moved
 
 
 @pytest.fixture(scope="module")
@@ -268,7 +340,25 @@ def test_saved_widgets_render_with_a_static_view_before_them(visits, name):
     )
     if info["widgetViews"]:
         assert info["sliders"] > 0  # the chapters' widgets are sliders for kernel size, steps, ...
-    assert all(info["staticViews"]), f"{name}: a widget without a figure of its effect before it"
+    assert all(info["staticViews"]), f"{name}: a widget without a figure of its effect, in or before it"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_saved_slider_changes_its_figure_on_the_static_page(visits, name):
+    # A handle that moves while the figure under it stays tells the reader something false
+    # ("kernel k 9" above a plot of k = 5): views must be precomputed (convlstm.sliders).
+    controls = visits[name].controls
+    stuck = [c for c in controls if not c["moved"]]
+    assert stuck == [], f"{name}: controls that did not move: {stuck}"
+    lying = [f"widget {c['widget']} '{c['label']}' {c['from']} -> {c['to']}" for c in controls
+             if not c["figure_changed"]]
+    assert lying == [], (f"{name}: the handle moved but the figure stayed: {lying} "
+                         f"(screenshot {visits[name].screenshot})")
+
+
+def test_the_slider_check_has_sliders_to_move(visits):
+    # Guard: the check above must move some controls, or it checks nothing.
+    assert sum(len(v.controls) for v in visits.values()) >= len(NOTEBOOK_PAGES)
 
 
 def test_the_book_has_widgets(visits):
