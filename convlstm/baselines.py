@@ -21,7 +21,7 @@ import io
 import numpy as np
 import torch
 
-from .data import _check_int
+from ._checks import _check_int
 from .models import _check_frames
 
 PYSTEPS_MISSING = (

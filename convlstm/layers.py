@@ -6,7 +6,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from .cells import ConvLSTMCell, FCLSTMCell
-from .data import _check_int
+from ._checks import _check_int
 
 
 def _per_layer(value, num_layers: int, name: str, is_single) -> list:

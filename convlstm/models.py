@@ -21,7 +21,7 @@ import re
 import torch
 from torch import nn
 
-from .data import from_patches, to_patches
+from .patches import from_patches, to_patches
 from .layers import FCLSTM, ConvLSTM
 
 
