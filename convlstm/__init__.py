@@ -4,7 +4,7 @@ from .layers import ConvLSTM, FCLSTM
 from .moving_mnist import MovingMNIST
 from .mnist_file import load_moving_mnist_file
 from .patches import to_patches, from_patches
-from .models import EncoderForecaster, FCLSTMForecaster, paper_model
+from .models import EncoderForecaster, FCLSTMForecaster, paper_model, count_parameters
 from .train import TrainConfig, fit, evaluate
 from .device import pick_device
 from .radar import SyntheticRadar
@@ -23,6 +23,7 @@ __all__ = [
     "EncoderForecaster",
     "FCLSTMForecaster",
     "paper_model",
+    "count_parameters",
     "TrainConfig",
     "fit",
     "evaluate",

@@ -118,6 +118,8 @@ class _Stack(nn.Module):
             )
         if steps is not None and steps != x.shape[1 if self.batch_first else 0]:
             raise ValueError(f"{who}: steps={steps} disagrees with the sequence length of x {tuple(x.shape)}")
+        if x.shape[1 if self.batch_first else 0] == 0:
+            raise ValueError(f"{who}: expected a sequence of at least one step, got x of shape {tuple(x.shape)}")
         frames = x.transpose(0, 1) if self.batch_first else x  # (T, B, C, ...)
         return frames, frames.shape[0]
 
