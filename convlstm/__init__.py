@@ -1,8 +1,10 @@
 """convlstm: the ConvLSTM of Shi et al. (2015), small, tested, and device-agnostic."""
 from .cells import FCLSTMCell, ConvLSTMCell, ReferenceConvLSTMCell
 from .layers import ConvLSTM, FCLSTM
-from .data import MovingMNIST, load_moving_mnist_file, to_patches, from_patches
-from .models import EncoderForecaster, FCLSTMForecaster, paper_model
+from .moving_mnist import MovingMNIST
+from .mnist_file import load_moving_mnist_file
+from .patches import to_patches, from_patches
+from .models import EncoderForecaster, FCLSTMForecaster, paper_model, count_parameters
 from .train import TrainConfig, fit, evaluate
 from .device import pick_device
 from .radar import SyntheticRadar
@@ -22,6 +24,7 @@ __all__ = [
     "EncoderForecaster",
     "FCLSTMForecaster",
     "paper_model",
+    "count_parameters",
     "TrainConfig",
     "fit",
     "evaluate",

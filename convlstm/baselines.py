@@ -1,5 +1,8 @@
 r"""What forecasters compare a nowcast with: persistence and optical-flow extrapolation.
 
+* :class:`Constant` and :class:`LastFrame`: the two trivial forecasts as models, called like
+  :class:`~convlstm.models.EncoderForecaster` (``model(frames, future=T)`` gives logits), so
+  :func:`convlstm.train.evaluate` scores them the same way;
 * :func:`persistence`: the last observed frame, repeated.
 * :func:`optical_flow`: a motion field estimated from the observed frames with pysteps
   (Pulkkinen et al. 2019), then the last frame carried along it by semi-Lagrangian
@@ -17,11 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import numbers
 
 import numpy as np
 import torch
+from torch import nn
 
-from .data import _check_int
+from ._checks import _check_int
 from .models import _check_frames
 
 PYSTEPS_MISSING = (
@@ -65,11 +70,101 @@ def persistence(observed: torch.Tensor, future: int = 15) -> torch.Tensor:
         >>> persistence(x, future=2)[0, :, 0, 0].tolist()
         [[4.0, 5.0], [4.0, 5.0]]
     """
-    if not isinstance(observed, torch.Tensor) or observed.dim() != 5:
-        got = tuple(observed.shape) if isinstance(observed, torch.Tensor) else type(observed).__name__
-        raise ValueError(f"persistence: expected observed frames of shape (B, T, C, H, W), got {got}")
+    _check_observed(observed, "persistence")
     _check_int(future, "future", 1, "persistence")
     return observed[:, -1:].expand(-1, future, -1, -1, -1).clone()  # (B, future, C, H, W)
+
+
+def _check_observed(observed, who: str):
+    """Observed frames ``(B, T, C, H, W)``, any channels, with at least one step."""
+    if not isinstance(observed, torch.Tensor) or observed.dim() != 5:
+        got = tuple(observed.shape) if isinstance(observed, torch.Tensor) else type(observed).__name__
+        raise ValueError(f"{who}: expected observed frames of shape (B, T, C, H, W), got {got}")
+    if observed.shape[1] == 0:
+        raise ValueError(f"{who}: expected at least one observed frame (T >= 1), got shape {tuple(observed.shape)}")
+
+
+def _check_probability(p, name: str, who: str) -> float:
+    """A number strictly inside (0, 1) (its logit is finite), as a float."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 < p < 1.0:
+        raise ValueError(f"{who}: expected {name} strictly between 0 and 1 (its logit must be finite), got {p!r}")
+    return float(p)
+
+
+class Constant(nn.Module):
+    r"""A forecast that ignores the movie: every pixel of every frame at probability ``p``.
+
+    Its logit is :math:`\operatorname{logit}(p) = \log \frac{p}{1 - p}` everywhere; with ``p``
+    the data's mean intensity it is the best forecast that knows nothing of the frames.
+
+    Args:
+        p: the probability (intensity) of every pixel, strictly between 0 and 1.
+
+    Shape:
+        - frames: ``(B, T_in, C, H, W)``; only its shape, device and dtype are read
+        - output: logits ``(B, future, C, H, W)``
+
+    Examples:
+        >>> model = Constant(0.5)
+        >>> model(torch.rand(2, 10, 1, 4, 4), future=3).shape
+        torch.Size([2, 3, 1, 4, 4])
+        >>> model(torch.rand(1, 1, 1, 1, 1), future=1).item()  # logit(0.5)
+        0.0
+    """
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = _check_probability(p, "p", "Constant")
+        self.logit = torch.logit(torch.tensor(self.p)).item()
+
+    def forward(self, frames, future: int = 10):
+        _check_observed(frames, "Constant")
+        _check_int(future, "future", 1, "Constant")
+        B, _, C, H, W = frames.shape
+        return torch.full((B, future, C, H, W), self.logit, device=frames.device, dtype=frames.dtype)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class LastFrame(nn.Module):
+    r"""Persistence as a model: the last observed frame, clipped to ``[eps, 1 - eps]``, as logits.
+
+    .. math::
+        \hat y_t = \operatorname{logit}\big(\operatorname{clip}(x_{T_{in}}, \varepsilon,
+        1 - \varepsilon)\big), \quad t = 1 \dots T_{out}
+
+    The clip keeps the cross-entropy finite where the last frame is exactly 0 or 1 and the
+    truth is not; ``eps`` is best chosen on a validation set.
+
+    Args:
+        eps: how far from 0 and 1 the probabilities are clipped, strictly between 0 and 0.5.
+
+    Shape:
+        - frames: ``(B, T_in, C, H, W)``, intensities in [0, 1]
+        - output: logits ``(B, future, C, H, W)``
+
+    Examples:
+        >>> frames = torch.tensor([0.0, 0.5, 1.0]).view(1, 1, 1, 1, 3)
+        >>> torch.sigmoid(LastFrame(0.1)(frames, future=2))[0, :, 0, 0]
+        tensor([[0.1000, 0.5000, 0.9000],
+                [0.1000, 0.5000, 0.9000]])
+    """
+
+    def __init__(self, eps: float):
+        super().__init__()
+        self.eps = _check_probability(eps, "eps", "LastFrame")
+        if self.eps >= 0.5:
+            raise ValueError(f"LastFrame: expected eps below 0.5 (the clip is [eps, 1 - eps]), got {eps!r}")
+
+    def forward(self, frames, future: int = 10):
+        _check_observed(frames, "LastFrame")
+        _check_int(future, "future", 1, "LastFrame")
+        p = frames[:, -1:].clamp(self.eps, 1 - self.eps)  # (B, 1, C, H, W)
+        return torch.logit(p).expand(-1, future, -1, -1, -1)  # (B, future, C, H, W)
+
+    def extra_repr(self):
+        return f"eps={self.eps}"
 
 
 def extrapolate(frame, velocity, future: int = 15, outval: float = 0.0) -> np.ndarray:

@@ -13,6 +13,7 @@ Both follow Shi et al. (2015), equations (2) and (3), with the gates in the orde
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 import torch.nn.functional as F
@@ -20,6 +21,22 @@ from torch import nn
 
 PEEPHOLES = (None, "channel", "spatial")
 GATES = ("i", "f", "g", "o")
+
+
+def _shape_or_type(value) -> str:
+    """What came, for an error message: a tensor's shape, or the type of anything else."""
+    return str(tuple(value.shape)) if isinstance(value, torch.Tensor) else type(value).__name__
+
+
+def _check_sizes(who: str, **sizes) -> None:
+    """The input size (an int >= 0; 0 means no input) and the hidden size (an int >= 1)."""
+    (input_name, input_size), (hidden_name, hidden_size) = sizes.items()
+    ints = all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in sizes.values())
+    if not (ints and input_size >= 0 and hidden_size >= 1):
+        raise ValueError(
+            f"{who}: expected {input_name} >= 0 and {hidden_name} >= 1 (ints), "
+            f"got {input_size!r} and {hidden_size!r}"
+        )
 
 
 def _kernel_pair(value, name: str) -> tuple[int, int]:
@@ -33,6 +50,13 @@ def _kernel_pair(value, name: str) -> tuple[int, int]:
             f"with 'same' padding), got {value!r}"
         )
     return pair
+
+
+def _kernel_sizes(kernel_size, hidden_kernel_size, who: str):
+    """The input-to-state and state-to-state kernels as pairs; the second defaults to the first."""
+    kx = _kernel_pair(kernel_size, f"{who} kernel_size")
+    kh = kx if hidden_kernel_size is None else _kernel_pair(hidden_kernel_size, f"{who} hidden_kernel_size")
+    return kx, kh
 
 
 def _check_peephole(peephole, frame_size, who: str):
@@ -52,6 +76,17 @@ def _check_peephole(peephole, frame_size, who: str):
     return None
 
 
+def _peephole_shape(peephole: str, hidden_channels: int, frame_size):
+    """One weight per channel (``"channel"``), or per channel and pixel (``"spatial"``)."""
+    return (hidden_channels, 1, 1) if peephole == "channel" else (hidden_channels, *frame_size)
+
+
+def _check_input(x, rank: int, size: int, layout: str, who: str) -> None:
+    """``x`` is a tensor of ``rank`` dimensions with ``size`` features in dimension 1."""
+    if not isinstance(x, torch.Tensor) or x.dim() != rank or x.shape[1] != size:
+        raise ValueError(f"{who}: expected x of shape {layout}, got {_shape_or_type(x)}")
+
+
 def _check_state(state, expected: tuple[int, ...], who: str):
     """Check that ``state`` is a pair ``(h, c)`` of tensors of shape ``expected``."""
     if not (isinstance(state, (tuple, list)) and len(state) == 2):
@@ -62,12 +97,18 @@ def _check_state(state, expected: tuple[int, ...], who: str):
             raise ValueError(f"{who}: expected {name} of shape {expected}, got {got}")
 
 
-def _check_no_input(x, state, who: str, size_name: str):
-    """A cell without input takes ``x=None`` and needs a state to know the batch (and frame)."""
+def _hidden_of_given_state(x, state, rank: int, layout: str, who: str, size_name: str):
+    """A cell without input takes ``x=None``; its state's ``h`` tells the batch (and frame) size."""
     if x is not None:
         raise ValueError(f"{who}: a cell with {size_name}=0 takes x=None, got a tensor")
     if state is None:
         raise ValueError(f"{who}: a cell with no input needs a state (h, c), got None")
+    if not (isinstance(state, (tuple, list)) and len(state) == 2):
+        raise ValueError(f"{who}: expected state as a pair (h, c), got {type(state).__name__}")
+    h = state[0]
+    if not isinstance(h, torch.Tensor) or h.dim() != rank:
+        raise ValueError(f"{who}: expected h of shape {layout}, got {_shape_or_type(h)}")
+    return h
 
 
 def lstm_update(gates, c, peephole_weights=None):
@@ -106,7 +147,35 @@ def lstm_update(gates, c, peephole_weights=None):
     return (h_next, c_next), {"i": i, "f": f, "g": g, "o": o}
 
 
-class FCLSTMCell(nn.Module):
+class _LSTMCell(nn.Module):
+    """What both cells share once :meth:`gates` is written: the step, the peepholes, the state."""
+
+    def forward(self, x, state=None):
+        return self.gates(x, state)[0]
+
+    def _add_peepholes(self, shape):
+        # Zero: the cell starts as a plain LSTM and learns how much to peep.
+        self.weight_ci = nn.Parameter(torch.zeros(shape))
+        self.weight_cf = nn.Parameter(torch.zeros(shape))
+        self.weight_co = nn.Parameter(torch.zeros(shape))
+
+    def peephole_weights(self):
+        """``(w_ci, w_cf, w_co)``, or None without peepholes."""
+        if "weight_ci" not in self._parameters:
+            return None
+        return self.weight_ci, self.weight_cf, self.weight_co
+
+    @staticmethod
+    def _state_or_zeros(state, expected: tuple[int, ...], like: torch.Tensor, who: str):
+        """The given state, checked against ``expected``; zeros on ``like``'s device and dtype if None."""
+        if state is None:
+            zeros = like.new_zeros(expected)
+            return zeros, zeros
+        _check_state(state, expected, who)
+        return tuple(state)
+
+
+class FCLSTMCell(_LSTMCell):
     r"""One step of the fully-connected LSTM (Shi et al. 2015, eq. 2).
 
     .. math::
@@ -148,11 +217,7 @@ class FCLSTMCell(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, peephole: bool = False):
         super().__init__()
-        if input_size < 0 or hidden_size < 1:
-            raise ValueError(
-                f"FCLSTMCell: expected input_size >= 0 and hidden_size >= 1, "
-                f"got {input_size} and {hidden_size}"
-            )
+        _check_sizes("FCLSTMCell", input_size=input_size, hidden_size=hidden_size)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.peephole = bool(peephole)
@@ -161,10 +226,7 @@ class FCLSTMCell(nn.Module):
         self.weight_hh = nn.Parameter(torch.empty(h4, hidden_size))
         self.bias = nn.Parameter(torch.empty(h4)) if bias else None
         if self.peephole:
-            # Zero: the cell starts as a plain LSTM and learns how much to peep.
-            self.weight_ci = nn.Parameter(torch.zeros(hidden_size))
-            self.weight_cf = nn.Parameter(torch.zeros(hidden_size))
-            self.weight_co = nn.Parameter(torch.zeros(hidden_size))
+            self._add_peepholes((hidden_size,))
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -174,12 +236,6 @@ class FCLSTMCell(nn.Module):
             weight = getattr(self, name)
             if weight is not None:
                 nn.init.uniform_(weight, -bound, bound)
-
-    def peephole_weights(self):
-        """``(w_ci, w_cf, w_co)``, or None without peepholes."""
-        if not self.peephole:
-            return None
-        return self.weight_ci, self.weight_cf, self.weight_co
 
     @torch.no_grad()
     def load_torch_lstm_cell(self, lstm: nn.LSTMCell) -> "FCLSTMCell":
@@ -204,24 +260,15 @@ class FCLSTMCell(nn.Module):
             a = a + F.linear(x, self.weight_ih)  # (B, 4*hidden_size)
         return lstm_update(a, c, self.peephole_weights())
 
-    def forward(self, x, state=None):
-        return self.gates(x, state)[0]
-
     def _inputs(self, x, state):
+        """Validate ``x`` and ``state``; make a zero state on x's device and dtype."""
         who = "FCLSTMCell"
         if self.input_size == 0:
-            _check_no_input(x, state, who, "input_size")
-            batch, like = state[0].shape[0], state[0]
+            like = _hidden_of_given_state(x, state, 2, f"(B, {self.hidden_size})", who, "input_size")
         else:
-            if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.shape[1] != self.input_size:
-                got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-                raise ValueError(f"{who}: expected x of shape (B, {self.input_size}), got {got}")
-            batch, like = x.shape[0], x
-        if state is None:
-            zeros = like.new_zeros(batch, self.hidden_size)
-            return x, (zeros, zeros)
-        _check_state(state, (batch, self.hidden_size), who)
-        return x, tuple(state)
+            _check_input(x, 2, self.input_size, f"(B, {self.input_size})", who)
+            like = x
+        return x, self._state_or_zeros(state, (like.shape[0], self.hidden_size), like, who)
 
     def extra_repr(self):
         return (
@@ -230,7 +277,7 @@ class FCLSTMCell(nn.Module):
         )
 
 
-class ConvLSTMCell(nn.Module):
+class ConvLSTMCell(_LSTMCell):
     r"""One step of the convolutional LSTM (Shi et al. 2015, eq. 3).
 
     .. math::
@@ -290,38 +337,28 @@ class ConvLSTMCell(nn.Module):
     ):
         super().__init__()
         who = "ConvLSTMCell"
-        if in_channels < 0 or hidden_channels < 1:
-            raise ValueError(
-                f"{who}: expected in_channels >= 0 and hidden_channels >= 1, "
-                f"got {in_channels} and {hidden_channels}"
-            )
+        _check_sizes(who, in_channels=in_channels, hidden_channels=hidden_channels)
         self.in_channels = in_channels
         self.hidden_channels = hidden_channels
-        self.kernel_size = _kernel_pair(kernel_size, f"{who} kernel_size")
-        self.hidden_kernel_size = (
-            self.kernel_size
-            if hidden_kernel_size is None
-            else _kernel_pair(hidden_kernel_size, f"{who} hidden_kernel_size")
-        )
+        self.kernel_size, self.hidden_kernel_size = _kernel_sizes(kernel_size, hidden_kernel_size, who)
         self.peephole = peephole
         self.frame_size = _check_peephole(peephole, frame_size, who)
-
-        out = 4 * hidden_channels
-        self.conv = self.conv_x = self.conv_h = None
-        if in_channels and self.kernel_size == self.hidden_kernel_size:
-            self.conv = _same_conv(in_channels + hidden_channels, out, self.kernel_size, bias)
-        else:
-            if in_channels:
-                self.conv_x = _same_conv(in_channels, out, self.kernel_size, bias)
-            # The bias lives in one convolution only: conv_x when there is one.
-            self.conv_h = _same_conv(hidden_channels, out, self.hidden_kernel_size, bias and not in_channels)
-
+        self._make_convolutions(bias)
         if peephole is not None:
-            shape = (hidden_channels, 1, 1) if peephole == "channel" else (hidden_channels, *self.frame_size)
-            # Zero: the cell starts as a plain LSTM and learns how much to peep.
-            self.weight_ci = nn.Parameter(torch.zeros(shape))
-            self.weight_cf = nn.Parameter(torch.zeros(shape))
-            self.weight_co = nn.Parameter(torch.zeros(shape))
+            self._add_peepholes(_peephole_shape(peephole, hidden_channels, self.frame_size))
+
+    def _make_convolutions(self, bias: bool):
+        """The eight convolutions, fused: one over ``cat([X, H])`` when the two kernels agree
+        (``conv``), otherwise one per operand (``conv_x`` and ``conv_h``)."""
+        out = 4 * self.hidden_channels
+        self.conv = self.conv_x = self.conv_h = None
+        if self.in_channels and self.kernel_size == self.hidden_kernel_size:
+            self.conv = _same_conv(self.in_channels + self.hidden_channels, out, self.kernel_size, bias)
+            return
+        if self.in_channels:
+            self.conv_x = _same_conv(self.in_channels, out, self.kernel_size, bias)
+        # The bias lives in one convolution only: conv_x when there is one.
+        self.conv_h = _same_conv(self.hidden_channels, out, self.hidden_kernel_size, bias and not self.in_channels)
 
     # Views of the weights, whatever the layout.
     def input_weight(self):
@@ -342,12 +379,6 @@ class ConvLSTMCell(nn.Module):
             if conv is not None:
                 return conv.bias
 
-    def peephole_weights(self):
-        """``(W_ci, W_cf, W_co)``, or None without peepholes."""
-        if self.peephole is None:
-            return None
-        return self.weight_ci, self.weight_cf, self.weight_co
-
     def gates(self, x, state=None):
         """One step, returning ``((h, c), {"i", "f", "g", "o"})``: the gates as well."""
         x, (h, c) = self._inputs(x, state)
@@ -359,34 +390,22 @@ class ConvLSTMCell(nn.Module):
                 a = a + self.conv_x(x)  # (B, 4*C_h, H, W)
         return lstm_update(a, c, self.peephole_weights())
 
-    def forward(self, x, state=None):
-        return self.gates(x, state)[0]
-
     def _inputs(self, x, state):
         """Validate ``x`` and ``state``; make a zero state on x's device and dtype."""
         who = "ConvLSTMCell"
         if self.in_channels == 0:
-            _check_no_input(x, state, who, "in_channels")
-            if not isinstance(state[0], torch.Tensor) or state[0].dim() != 4:
-                got = tuple(state[0].shape) if isinstance(state[0], torch.Tensor) else type(state[0]).__name__
-                raise ValueError(f"{who}: expected h of shape (B, {self.hidden_channels}, H, W), got {got}")
-            batch, _, height, width = state[0].shape
+            layout = f"(B, {self.hidden_channels}, H, W)"
+            like = _hidden_of_given_state(x, state, 4, layout, who, "in_channels")
         else:
-            if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[1] != self.in_channels:
-                got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-                raise ValueError(f"{who}: expected x of shape (B, {self.in_channels}, H, W), got {got}")
-            batch, _, height, width = x.shape
+            _check_input(x, 4, self.in_channels, f"(B, {self.in_channels}, H, W)", who)
+            like = x
+        batch, _, height, width = like.shape
         if self.frame_size is not None and (height, width) != self.frame_size:
             raise ValueError(
                 f"{who}: the spatial peephole was made for frames of size {self.frame_size}, "
                 f"got a frame of size {(height, width)}"
             )
-        expected = (batch, self.hidden_channels, height, width)
-        if state is None:
-            zeros = x.new_zeros(expected)
-            return x, (zeros, zeros)
-        _check_state(state, expected, who)
-        return x, tuple(state)
+        return x, self._state_or_zeros(state, (batch, self.hidden_channels, height, width), like, who)
 
     def extra_repr(self):
         return (
@@ -404,15 +423,7 @@ def _same_conv(in_channels, out_channels, kernel, bias):
 class ReferenceConvLSTMCell(nn.Module):
     r"""Equation (3) of Shi et al. (2015) read literally: eight convolutions.
 
-    .. math::
-        \begin{aligned}
-        i_t &= \sigma(W_{xi} * X_t + W_{hi} * H_{t-1} + W_{ci} \circ C_{t-1} + b_i) \\
-        f_t &= \sigma(W_{xf} * X_t + W_{hf} * H_{t-1} + W_{cf} \circ C_{t-1} + b_f) \\
-        C_t &= f_t \circ C_{t-1} + i_t \circ \tanh(W_{xc} * X_t + W_{hc} * H_{t-1} + b_c) \\
-        o_t &= \sigma(W_{xo} * X_t + W_{ho} * H_{t-1} + W_{co} \circ C_t + b_o) \\
-        H_t &= o_t \circ \tanh(C_t)
-        \end{aligned}
-
+    The equations are those of :class:`ConvLSTMCell`, with :math:`i, f, g, o` in that order,
     where each :math:`W_{x\cdot} *` and :math:`W_{h\cdot} *` is its own
     :class:`torch.nn.Conv2d` (``conv_xi``, ``conv_hi``, ... with the candidate ``g`` standing
     for the paper's ``c``), each written out, no fusing and no shared helpers. It is
@@ -439,8 +450,8 @@ class ReferenceConvLSTMCell(nn.Module):
         frame_size=None,
     ):
         super().__init__()
-        kx = _kernel_pair(kernel_size, "ReferenceConvLSTMCell kernel_size")
-        kh = kx if hidden_kernel_size is None else _kernel_pair(hidden_kernel_size, "hidden_kernel_size")
+        _check_sizes("ReferenceConvLSTMCell", in_channels=in_channels, hidden_channels=hidden_channels)
+        kx, kh = _kernel_sizes(kernel_size, hidden_kernel_size, "ReferenceConvLSTMCell")
         self.in_channels, self.hidden_channels = in_channels, hidden_channels
         self.peephole = peephole
         self.frame_size = _check_peephole(peephole, frame_size, "ReferenceConvLSTMCell")
@@ -459,7 +470,7 @@ class ReferenceConvLSTMCell(nn.Module):
         self.conv_hg = nn.Conv2d(Ch, Ch, kh, padding=pad_h, bias=hb)
         self.conv_ho = nn.Conv2d(Ch, Ch, kh, padding=pad_h, bias=hb)
         if peephole is not None:
-            shape = (Ch, 1, 1) if peephole == "channel" else (Ch, *self.frame_size)
+            shape = _peephole_shape(peephole, Ch, self.frame_size)
             self.weight_ci = nn.Parameter(torch.randn(shape))
             self.weight_cf = nn.Parameter(torch.randn(shape))
             self.weight_co = nn.Parameter(torch.randn(shape))

@@ -6,7 +6,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from .cells import ConvLSTMCell, FCLSTMCell
-from .data import _check_int
+from ._checks import _check_int
 
 
 def _per_layer(value, num_layers: int, name: str, is_single) -> list:
@@ -118,6 +118,8 @@ class _Stack(nn.Module):
             )
         if steps is not None and steps != x.shape[1 if self.batch_first else 0]:
             raise ValueError(f"{who}: steps={steps} disagrees with the sequence length of x {tuple(x.shape)}")
+        if x.shape[1 if self.batch_first else 0] == 0:
+            raise ValueError(f"{who}: expected a sequence of at least one step, got x of shape {tuple(x.shape)}")
         frames = x.transpose(0, 1) if self.batch_first else x  # (T, B, C, ...)
         return frames, frames.shape[0]
 

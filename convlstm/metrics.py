@@ -9,6 +9,11 @@ r"""Scores for predicted frames, as the papers report them.
 
 Each takes ``(B, T, C, H, W)`` tensors and returns the average over sequences and frames,
 or with ``reduce=False`` one value per sequence (cross-entropy) or per frame ``(B, T)``.
+Frames (targets, and predictions in probability space) must lie in [0, 1]: a 0-255 movie
+cast to float is a ValueError that says to divide by 255.
+
+:func:`centre_of_mass` gives where a frame's ink is, to see whether a forecast keeps up with
+the digits.
 
 For precipitation nowcasting (Shi et al. 2015, Table 2; the HKO-7 benchmark), per lead time:
 
@@ -34,12 +39,31 @@ def _check_pair(a, b, who: str):
         raise ValueError(f"{who}: expected two tensors of the same shape (B, T, C, H, W), got {shapes[0]} and {shapes[1]}")
 
 
+def _check_unit_range(who: str, **tensors):
+    """Each tensor's values in [0, 1]: intensities, not 0-255 pixels. One ``aminmax`` each, one sync.
+
+    NaN is let through (it compares as in range); it shows in the score as NaN.
+    """
+    named = {name: t for name, t in tensors.items() if t.numel() and t.dtype != torch.bool}
+    if not named:
+        return
+    bounds = torch.stack([torch.stack(torch.aminmax(t.detach())).float() for t in named.values()]).tolist()
+    for name, (lo, hi) in zip(named, bounds):
+        if lo < 0 or hi > 1:
+            hint = " (0-255 pixels? divide by 255)" if hi > 1 else ""
+            raise ValueError(
+                f"{who}: expected {name} in [0, 1] (intensities or probabilities), got values from "
+                f"{lo:g} to {hi:g}{hint}"
+            )
+
+
 def sequence_cross_entropy(logits, target, reduce: bool = True):
     r"""Cross-entropy per sequence, :math:`-\sum_{t,c,h,w} [y \log p + (1-y) \log (1-p)]`.
 
     where :math:`p = \sigma(\text{logits})` and the sum runs over all predicted frames of one
     sequence; the result is averaged over the sequences (``reduce=True``) or returned per
-    sequence ``(B,)``. The target may be any intensity in [0, 1], not only 0 or 1.
+    sequence ``(B,)``. The target may be any intensity in [0, 1], not only 0 or 1; a target
+outside [0, 1] (e.g. 0-255 pixels) is a ValueError. The logits are unbounded.
 
     Examples:
         >>> y = torch.zeros(1, 1, 1, 2, 2)
@@ -47,6 +71,7 @@ def sequence_cross_entropy(logits, target, reduce: bool = True):
         2.7726
     """
     _check_pair(logits, target, "sequence_cross_entropy")
+    _check_unit_range("sequence_cross_entropy", target=target)
     per_pixel = F.binary_cross_entropy_with_logits(logits.float(), target.float(), reduction="none")
     per_sequence = per_pixel.flatten(1).sum(1)  # (B,)
     return per_sequence.mean() if reduce else per_sequence
@@ -60,6 +85,7 @@ def frame_mse(pred, target, reduce: bool = True):
         4.0
     """
     _check_pair(pred, target, "frame_mse")
+    _check_unit_range("frame_mse", pred=pred, target=target)
     per_frame = (pred.float() - target.float()).square().flatten(2).sum(2)  # (B, T)
     return per_frame.mean() if reduce else per_frame
 
@@ -72,6 +98,7 @@ def frame_mae(pred, target, reduce: bool = True):
         2.0
     """
     _check_pair(pred, target, "frame_mae")
+    _check_unit_range("frame_mae", pred=pred, target=target)
     per_frame = (pred.float() - target.float()).abs().flatten(2).sum(2)  # (B, T)
     return per_frame.mean() if reduce else per_frame
 
@@ -91,6 +118,7 @@ def frame_ssim(pred, target, reduce: bool = True, data_range: float = 1.0):
     from skimage.metrics import structural_similarity
 
     _check_pair(pred, target, "frame_ssim")
+    _check_unit_range("frame_ssim", pred=pred, target=target)
     p = pred.detach().float().cpu().numpy()
     y = target.detach().float().cpu().numpy()
     B, T, C = p.shape[:3]
@@ -101,6 +129,43 @@ def frame_ssim(pred, target, reduce: bool = True, data_range: float = 1.0):
                 [structural_similarity(p[b, t, c], y[b, t, c], data_range=data_range) for c in range(C)]
             )
     return float(scores.mean()) if reduce else scores
+
+
+def centre_of_mass(frames) -> torch.Tensor:
+    r"""The intensity-weighted centre ``(row, col)`` of each frame, in pixels.
+
+    .. math::
+        \bar r = \frac{\sum_{r,c} r\, x_{rc}}{\sum_{r,c} x_{rc}}, \quad
+        \bar c = \frac{\sum_{r,c} c\, x_{rc}}{\sum_{r,c} x_{rc}}
+
+    with rows and columns counted from 0 at the top left. A frame with no ink has no
+    centre: NaN.
+
+    Shape:
+        - frames: ``(..., H, W)``, non-negative (e.g. intensities in [0, 1])
+        - output: ``(..., 2)``, the dtype of ``frames`` (float32 for integer frames)
+
+    Examples:
+        >>> frame = torch.zeros(5, 5); frame[1, 3] = 1.0; frame[3, 3] = 1.0
+        >>> centre_of_mass(frame).tolist()  # halfway between rows 1 and 3, in column 3
+        [2.0, 3.0]
+    """
+    if not isinstance(frames, torch.Tensor) or frames.dim() < 2:
+        got = tuple(frames.shape) if isinstance(frames, torch.Tensor) else type(frames).__name__
+        raise ValueError(f"centre_of_mass: expected frames of shape (..., H, W), got {got}")
+    if not frames.is_floating_point():
+        frames = frames.float()
+    if frames.numel() and frames.detach().min().item() < 0:
+        raise ValueError(
+            f"centre_of_mass: expected non-negative frames (a mass), got a minimum of {frames.min().item():g}"
+        )
+    H, W = frames.shape[-2:]
+    rows = torch.arange(H, dtype=frames.dtype, device=frames.device)  # (H,)
+    cols = torch.arange(W, dtype=frames.dtype, device=frames.device)  # (W,)
+    mass = frames.sum((-2, -1))  # (...)
+    row = (frames.sum(-1) * rows).sum(-1) / mass  # (...)
+    col = (frames.sum(-2) * cols).sum(-1) / mass  # (...)
+    return torch.stack([row, col], -1)  # (..., 2)
 
 
 # ------------------------------------------------------------------ precipitation nowcasting

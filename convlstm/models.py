@@ -11,6 +11,8 @@ has no input-to-state weights) and predicts one frame per step from the hidden s
 * :func:`paper_model` builds either from the paper's names, e.g.
   ``"ConvLSTM(5x5)-5x5-128-5x5-64-5x5-64"`` or ``"FC-LSTM-2048-2048"``.
 
+* :func:`count_parameters`: how many numbers a model learns (the paper's Table 1 column).
+
 Both models take frames ``(B, T, C, H, W)`` and return *logits* of the next frames
 (apply :func:`torch.sigmoid` for intensities in [0, 1]).
 """
@@ -21,14 +23,35 @@ import re
 import torch
 from torch import nn
 
-from .data import from_patches, to_patches
+from ._checks import _check_int
+from .patches import from_patches, to_patches
 from .layers import FCLSTM, ConvLSTM
 
 
+def count_parameters(module: nn.Module) -> int:
+    """How many numbers a module learns: the sum of its parameters' sizes.
+
+    Works on the ``meta`` device too, so a model of any size can be counted without memory.
+
+    Examples:
+        >>> count_parameters(nn.Linear(3, 2))  # 3x2 weights and 2 biases
+        8
+        >>> with torch.device("meta"):
+        ...     count_parameters(paper_model("FC-LSTM-2048-2048"))  # Shi et al. (2015), Table 1
+        142667776
+    """
+    if not isinstance(module, nn.Module):
+        raise ValueError(f"count_parameters: expected a torch.nn.Module, got {type(module).__name__}")
+    return sum(p.numel() for p in module.parameters())
+
+
 def _check_frames(frames, channels: int, who: str):
+    """Observed frames ``(B, T, channels, H, W)`` with at least one step."""
     if not isinstance(frames, torch.Tensor) or frames.dim() != 5 or frames.shape[2] != channels:
         got = tuple(frames.shape) if isinstance(frames, torch.Tensor) else type(frames).__name__
         raise ValueError(f"{who}: expected frames of shape (B, T, {channels}, H, W), got {got}")
+    if frames.shape[1] == 0:
+        raise ValueError(f"{who}: expected at least one observed frame (T >= 1), got shape {tuple(frames.shape)}")
 
 
 class EncoderForecaster(nn.Module):
@@ -82,6 +105,7 @@ class EncoderForecaster(nn.Module):
 
     def forward(self, frames, future: int = 10):
         _check_frames(frames, self.in_channels, "EncoderForecaster")
+        _check_int(future, "future", 1, "EncoderForecaster")
         x = to_patches(frames, self.patch_size)  # (B, T_in, C*p*p, H/p, W/p)
         _, states = self.encoder(x)
         hidden, _ = self.forecaster(None, states, steps=future, return_all_layers=True)
@@ -128,6 +152,7 @@ class FCLSTMForecaster(nn.Module):
 
     def forward(self, frames, future: int = 10):
         _check_frames(frames, self.frame_shape[0], "FCLSTMForecaster")
+        _check_int(future, "future", 1, "FCLSTMForecaster")
         if tuple(frames.shape[2:]) != self.frame_shape:
             raise ValueError(
                 f"FCLSTMForecaster: expected frames of shape (B, T, {', '.join(map(str, self.frame_shape))}), "

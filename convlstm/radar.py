@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from .data import _check_int, _item_index
+from ._checks import _check_int, _item_index
 
 ZR_A = 58.53  # HKO-7's Z-R relation Z = a R^b (Shi et al. 2017)
 ZR_B = 1.56

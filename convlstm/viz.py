@@ -1,4 +1,4 @@
-"""Pictures for the book: frame strips, animations, gate maps, receptive-field maps.
+"""Pictures for the book: frame strips, animations, gate maps, receptive-field maps, tables.
 
 Every function returns a :class:`matplotlib.figure.Figure` (or an HTML string for an
 animation) and never calls ``plt.show()``: the notebook decides what to display. Colour maps
@@ -25,7 +25,7 @@ def _frames_2d(frames, who: str):
 
 
 def frame_strip(rows: dict, title: str | None = None, first_step: int = 1, cmap: str = "gray_r",
-                vmin: float = 0.0, vmax: float = 1.0, scale: float = 1.0):
+                vmin: float = 0.0, vmax: float = 1.0, scale: float = 1.0, title_room: float = 0.0):
     """A grid of frames: one row per named sequence, one column per time step.
 
     Args:
@@ -35,6 +35,8 @@ def frame_strip(rows: dict, title: str | None = None, first_step: int = 1, cmap:
         first_step: the step number written above the first column.
         cmap, vmin, vmax: how values map to grey; the default draws ink dark on white.
         scale: inches per frame.
+        title_room: inches added to the figure's height, then laid out again, so that a
+            title clears the step numbers (the chapters use 0.3).
 
     Returns:
         the figure.
@@ -43,6 +45,8 @@ def frame_strip(rows: dict, title: str | None = None, first_step: int = 1, cmap:
         >>> fig = frame_strip({"input": torch.rand(4, 1, 8, 8), "truth": torch.rand(3, 8, 8)})
         >>> len(fig.axes)
         8
+        >>> float(frame_strip({"a": torch.rand(2, 8, 8)}, "title", title_room=0.3).get_figheight())
+        1.7
     """
     if not rows:
         raise ValueError("frame_strip: expected at least one row, got none")
@@ -65,7 +69,48 @@ def frame_strip(rows: dict, title: str | None = None, first_step: int = 1, cmap:
     if title:
         fig.suptitle(title)
     fig.tight_layout(pad=0.3)
+    if title_room:
+        fig.set_figheight(fig.get_figheight() + title_room)
+        fig.tight_layout(pad=0.3)
     return fig
+
+
+def html_table(header, rows) -> str:
+    """An HTML table: the first column left-aligned (labels), the others right-aligned (numbers).
+
+    Args:
+        header: the column titles.
+        rows: one list of cells per row; each cell is written with ``str`` (format numbers
+            first, e.g. ``f"{x:.1f}"``).
+
+    Returns:
+        the HTML, one line per row; :func:`show_table` displays it in a notebook.
+
+    Examples:
+        >>> html = html_table(["model", "MSE"], [["ConvLSTM", "110.2"], ["FC-LSTM", "131.0"]])
+        >>> html.count("<tr>"), html.splitlines()[0], html.splitlines()[-1]
+        (3, '<table>', '</table>')
+        >>> '<td style="text-align: right; padding: 2px 8px">110.2</td>' in html
+        True
+    """
+    rows = [list(row) for row in rows]
+    wrong = [len(row) for row in rows if len(row) != len(header)]
+    if wrong:
+        raise ValueError(f"html_table: expected rows of {len(header)} cells (one per header), got rows of {wrong}")
+
+    def cells(tag, values):
+        return "".join(f'<{tag} style="text-align: {"right" if i else "left"}; padding: 2px 8px">{v}</{tag}>'
+                       for i, v in enumerate(values))
+
+    lines = ["<table>", f"<tr>{cells('th', header)}</tr>", *(f"<tr>{cells('td', row)}</tr>" for row in rows)]
+    return "\n".join(lines + ["</table>"])
+
+
+def show_table(header, rows) -> None:
+    """Display :func:`html_table` in the notebook (``IPython.display``); returns nothing."""
+    from IPython.display import HTML, display
+
+    display(HTML(html_table(header, rows)))
 
 
 def animate_frames(rows: dict, interval: int = 200, cmap: str = "gray_r", scale: float = 2.0) -> str:

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from convlstm import baselines
-from convlstm.baselines import estimate_motion, extrapolate, optical_flow, persistence
+from convlstm.baselines import Constant, LastFrame, estimate_motion, extrapolate, optical_flow, persistence
 from convlstm.radar import SyntheticRadar
 
 
@@ -120,3 +120,69 @@ def test_importing_pysteps_through_the_library_prints_nothing():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "imported\n"  # pysteps' own banner names a machine-specific path
+
+
+# ------------------------------------------------------------- the trivial forecasts as models
+
+
+def test_constant_is_logit_p_everywhere_and_follows_the_input():
+    frames = torch.rand(2, 10, 1, 6, 6, dtype=torch.float64)
+    out = Constant(0.2)(frames, future=4)
+    assert out.shape == (2, 4, 1, 6, 6) and out.dtype == torch.float64 and out.device == frames.device
+    torch.testing.assert_close(torch.sigmoid(out), torch.full_like(out, 0.2))
+    assert torch.equal(Constant(0.2)(torch.zeros_like(frames), future=4), out)  # ignores the movie
+
+
+def test_last_frame_is_the_clipped_last_frame_at_every_step():
+    frames = torch.rand(3, 5, 2, 4, 4)
+    frames[:, -1, 0, 0, 0] = 0.0  # clipped up to eps
+    frames[:, -1, 0, 0, 1] = 1.0  # clipped down to 1 - eps
+    out = LastFrame(0.05)(frames, future=6)
+    assert out.shape == (3, 6, 2, 4, 4)
+    expected = frames[:, -1:].clamp(0.05, 0.95).expand(-1, 6, -1, -1, -1)
+    torch.testing.assert_close(torch.sigmoid(out), expected)
+    assert torch.isfinite(out).all()
+    torch.testing.assert_close(torch.sigmoid(out[:, :, 0, 0, :2]), torch.tensor([0.05, 0.95]).expand(3, 6, 2))
+    # only the last frame counts
+    earlier = frames.clone()
+    earlier[:, :-1] = 0.5
+    assert torch.equal(LastFrame(0.05)(earlier, future=6), out)
+
+
+def test_last_frame_agrees_with_persistence():
+    frames = torch.rand(2, 4, 1, 5, 5).clamp(0.1, 0.9)
+    torch.testing.assert_close(torch.sigmoid(LastFrame(0.01)(frames, future=3)), persistence(frames, future=3))
+
+
+def test_trivial_forecasts_are_scored_like_models():
+    from convlstm.train import evaluate
+
+    data = [torch.rand(20, 1, 8, 8) for _ in range(4)]
+    scores = {name: evaluate(model, data, device="cpu", ssim=False)["cross_entropy"]
+              for name, model in {"constant": Constant(0.5), "last": LastFrame(0.1)}.items()}
+    assert scores["constant"] == pytest.approx(10 * 64 * np.log(2), rel=1e-5)  # every pixel log 2
+    assert np.isfinite(scores["last"])
+
+
+BAD_TRIVIAL = {
+    "constant-p=0": (lambda: Constant(0.0), "Constant: expected p strictly between 0 and 1"),
+    "constant-p=1": (lambda: Constant(1), "got 1"),
+    "constant-p-255": (lambda: Constant(128.0), "got 128.0"),
+    "constant-p-bool": (lambda: Constant(True), "got True"),
+    "last-eps=0": (lambda: LastFrame(0.0), "LastFrame: expected eps strictly between 0 and 1"),
+    "last-eps=0.5": (lambda: LastFrame(0.5), r"expected eps below 0.5 \(the clip is \[eps, 1 - eps\]\), got 0.5"),
+    "constant-T=0": (lambda: Constant(0.3)(torch.zeros(2, 0, 1, 4, 4)),
+                     r"Constant: expected at least one observed frame \(T >= 1\), got shape \(2, 0, 1, 4, 4\)"),
+    "last-T=0": (lambda: LastFrame(0.1)(torch.zeros(2, 0, 1, 4, 4)), "LastFrame: expected at least one observed"),
+    "last-rank-4": (lambda: LastFrame(0.1)(torch.zeros(2, 1, 4, 4)), r"\(B, T, C, H, W\), got \(2, 1, 4, 4\)"),
+    "constant-future=0": (lambda: Constant(0.3)(torch.zeros(2, 3, 1, 4, 4), future=0),
+                          "Constant: expected future to be an int >= 1, got 0"),
+    "last-future=-2": (lambda: LastFrame(0.1)(torch.zeros(2, 3, 1, 4, 4), future=-2), "got -2"),
+    "persistence-T=0": (lambda: persistence(torch.zeros(2, 0, 1, 4, 4)), "persistence: expected at least one"),
+}
+
+
+@pytest.mark.parametrize("call,match", BAD_TRIVIAL.values(), ids=BAD_TRIVIAL.keys())
+def test_trivial_forecasts_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -85,3 +85,88 @@ def test_one_figure_style_for_the_book():
         source = "\n".join("".join(c["source"]) for c in cells)
         for override in ("rcParams", "plt.style.use", "matplotlib.rc(", "plt.rc("):
             assert override not in source, f"{path.name} changes the book's figure style ({override})"
+
+
+# ------------------------------------------------- a chapter defines only what it teaches
+
+# Helpers that moved into the library, by the name the chapters gave them.
+MOVED_HELPERS = {
+    "n_params": "convlstm.count_parameters",
+    "strip": "convlstm.viz.frame_strip(..., title_room=0.3)",
+    "show_table": "convlstm.viz.show_table",
+    "centre": "convlstm.metrics.centre_of_mass",
+    "Constant": "convlstm.baselines.Constant",
+    "LastFrame": "convlstm.baselines.LastFrame",
+}
+
+
+def top_level_definitions(cells) -> dict:
+    """``{name: cell number}`` of the functions and classes a notebook's code cells define."""
+    import ast
+
+    defined = {}
+    for number, cell in enumerate(cells):
+        source = "".join(cell["source"])
+        # An IPython magic (``%pip``, ``!ls``) becomes ``pass``, indented as it was (it may sit under an if).
+        code = "\n".join(line[: len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!"))
+                         else line for line in source.splitlines())
+        for node in ast.parse(code).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                defined.setdefault(node.name, number)
+    return defined
+
+
+def library_exports() -> dict:
+    """``{name: "convlstm.module"}`` for every public function and class the library defines."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import convlstm
+
+    exports = {}
+    for info in pkgutil.iter_modules(convlstm.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"convlstm.{info.name}")
+        for name, value in vars(module).items():
+            if (not name.startswith("_") and (inspect.isfunction(value) or inspect.isclass(value))
+                    and value.__module__ == module.__name__):
+                exports[name] = module.__name__
+    return exports
+
+
+def definitions_problems(definitions: dict, exports: dict) -> list:
+    """What is wrong with ``{notebook: {name: cell}}``: names defined twice, or the library's."""
+    problems = []
+    seen = {}
+    for notebook, names in definitions.items():
+        for name, cell in names.items():
+            if name in seen:
+                problems.append(f"{name} is defined in both {seen[name]} and {notebook} (code cell {cell}): "
+                                "move it into the library and import it")
+            seen.setdefault(name, f"{notebook} (code cell {cell})")
+            library = MOVED_HELPERS.get(name) or exports.get(name)
+            if library:
+                problems.append(f"{notebook} (code cell {cell}) defines {name}: import {library} instead")
+    return problems
+
+
+def test_no_notebook_defines_a_function_twice_or_the_librarys():
+    definitions = {path.name: top_level_definitions(code_cells(path)[1]) for path in NOTEBOOKS}
+    assert sum(len(names) for names in definitions.values()) > 0  # the chapters do define things
+    problems = definitions_problems(definitions, library_exports())
+    assert not problems, "\n".join(problems)
+
+
+def test_the_definitions_check_can_fail():
+    old = [{"source": ["%matplotlib inline\n", "def n_params(module):\n", "    return 0\n"]},
+           {"source": ["!ls\n", "class Constant:\n", "    pass\n", "def chapter_only():\n", "    pass\n"]}]
+    other = [{"source": ["def n_params(m):\n", "    return 1\n", "def frame_mse(a, b):\n", "    return 0\n"]}]
+    definitions = {"a.ipynb": top_level_definitions(old), "b.ipynb": top_level_definitions(other)}
+    assert definitions["a.ipynb"] == {"n_params": 0, "Constant": 1, "chapter_only": 1}  # magics skipped
+    problems = definitions_problems(definitions, library_exports())
+    assert any("n_params is defined in both a.ipynb (code cell 0) and b.ipynb" in p for p in problems)
+    assert any("defines Constant: import convlstm.baselines.Constant" in p for p in problems)
+    assert any("defines frame_mse: import convlstm.metrics" in p for p in problems)
+    assert not any("chapter_only" in p for p in problems)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from convlstm import ConvLSTM
+from convlstm import FCLSTM, ConvLSTM
 from helpers import PEEPHOLE_IDS, randomize_
 
 
@@ -179,3 +179,17 @@ def test_checkpointing_recomputes_in_the_backward_pass():
 def test_checkpoint_every_must_be_a_positive_int(every):
     with pytest.raises(ValueError, match=r"checkpoint_every \(or None\) to be an int >= 1"):
         ConvLSTM(1, 4, checkpoint_every=every)
+
+
+EMPTY_SEQUENCES = {
+    "conv-batch-first": (lambda: ConvLSTM(1, [4]), torch.zeros(2, 0, 1, 6, 6), r"\(2, 0, 1, 6, 6\)"),
+    "conv-time-first": (lambda: ConvLSTM(1, [4], batch_first=False), torch.zeros(0, 2, 1, 6, 6),
+                        r"\(0, 2, 1, 6, 6\)"),
+    "fc": (lambda: FCLSTM(3, [4]), torch.zeros(2, 0, 3), r"\(2, 0, 3\)"),
+}
+
+
+@pytest.mark.parametrize("make,x,shape", EMPTY_SEQUENCES.values(), ids=EMPTY_SEQUENCES.keys())
+def test_an_empty_sequence_is_refused_by_name(make, x, shape):
+    with pytest.raises(ValueError, match="expected a sequence of at least one step, got x of shape " + shape):
+        make()(x)

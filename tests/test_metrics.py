@@ -1,14 +1,19 @@
-"""Tests for convlstm.metrics' nowcasting scores: contingency tables by hand, empty cases, pysteps."""
+"""Tests for convlstm.metrics: nowcasting scores by hand, pysteps, frames in [0, 1], centre of mass."""
 import numpy as np
 import pytest
 import torch
 
 from convlstm.metrics import (
     categorical_scores,
+    centre_of_mass,
     contingency_counts,
+    frame_mae,
+    frame_mse,
+    frame_ssim,
     rainfall_correlation,
     rainfall_mse,
     scores_from_counts,
+    sequence_cross_entropy,
 )
 
 
@@ -151,3 +156,87 @@ def test_agrees_with_pysteps_where_no_value_sits_on_the_threshold():
     assert categorical_scores(at, at, 2.0)["hits"].item() == 2
     with np.errstate(invalid="ignore"):  # pysteps: no event at all, CSI = 0 / 0
         assert det_cat_fct(at[:, 0], at[:, 0], 2.0, scores=["CSI"])["CSI"] != 1.0
+
+
+# ----------------------------------------------------------------- frames must be in [0, 1]
+
+UNIT = torch.rand(1, 2, 1, 4, 4)
+MOVIE_255 = (torch.rand(1, 2, 1, 4, 4) * 255).round()  # a 0-255 movie cast to float
+MOVIE_255[0, 0, 0, 0, :2] = torch.tensor([0.0, 255.0])
+NEGATIVE = UNIT - 0.5
+NEGATIVE[0, 0, 0, 0, 0] = -0.5
+OUT_OF_RANGE = {
+    "ce-target-255": (lambda: sequence_cross_entropy(torch.zeros_like(MOVIE_255), MOVIE_255),
+                      r"sequence_cross_entropy: expected target in \[0, 1\].*got values from 0 to 255 "
+                      r"\(0-255 pixels\? divide by 255\)"),
+    "mse-target-255": (lambda: frame_mse(UNIT, MOVIE_255), r"frame_mse: expected target in \[0, 1\].*to 255"),
+    "mse-pred-255": (lambda: frame_mse(MOVIE_255, UNIT), r"frame_mse: expected pred in \[0, 1\].*divide by 255"),
+    "mae-negative": (lambda: frame_mae(NEGATIVE, UNIT), r"frame_mae: expected pred in \[0, 1\].*from -0.5 to"),
+    "ssim-target-255": (lambda: frame_ssim(UNIT, MOVIE_255), r"frame_ssim: expected target in \[0, 1\]"),
+}
+
+
+@pytest.mark.parametrize("call,match", OUT_OF_RANGE.values(), ids=OUT_OF_RANGE.keys())
+def test_frames_outside_the_unit_range_are_refused(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_negative_frames_get_no_divide_hint():
+    with pytest.raises(ValueError) as error:
+        frame_mse(NEGATIVE, UNIT)
+    assert "divide by 255" not in str(error.value)
+
+
+def test_the_unit_range_itself_and_unbounded_logits_are_accepted():
+    edges = torch.tensor([0.0, 1.0, 0.5, 1.0]).view(1, 1, 1, 2, 2)
+    assert frame_mse(edges, edges).item() == 0.0
+    assert frame_mae(edges, 1 - edges).item() == 3.0
+    logits = torch.tensor([-50.0, 50.0, 0.0, 50.0]).view(1, 1, 1, 2, 2)  # logits are not checked
+    assert sequence_cross_entropy(logits, edges).item() == pytest.approx(np.log(2), rel=1e-6)
+    assert frame_mse(edges.bool().float(), edges.ceil()).item() == 0.0  # integer-valued floats in range
+    empty = torch.zeros(0, 2, 1, 4, 4)
+    assert frame_mse(empty, empty, reduce=False).shape == (0, 2)
+
+
+# ----------------------------------------------------------------------- centre of mass
+
+CENTRES = {
+    # (frame, expected (row, col))
+    "one-pixel": ({(1, 3): 1.0}, (1.0, 3.0)),
+    "two-equal-pixels-halfway": ({(0, 0): 1.0, (4, 2): 1.0}, (2.0, 1.0)),
+    "weights-pull": ({(0, 0): 3.0, (4, 0): 1.0}, (1.0, 0.0)),  # (3*0 + 1*4) / 4
+    "corner": ({(4, 6): 0.25}, (4.0, 6.0)),
+}
+
+
+@pytest.mark.parametrize("pixels,expected", CENTRES.values(), ids=CENTRES.keys())
+def test_centre_of_mass_by_hand(pixels, expected):
+    frame = torch.zeros(5, 7)  # not square: rows and columns are counted separately
+    for (r, c), v in pixels.items():
+        frame[r, c] = v
+    assert centre_of_mass(frame).tolist() == pytest.approx(list(expected))
+
+
+def test_centre_of_mass_keeps_leading_dims_and_follows_the_digit():
+    frames = torch.zeros(2, 3, 8, 8)
+    for t in range(3):
+        frames[:, t, 2:4, 1 + 2 * t : 3 + 2 * t] = 1.0  # a 2x2 blob moving 2 px right per step
+    centres = centre_of_mass(frames)  # (2, 3, 2)
+    assert centres.shape == (2, 3, 2)
+    torch.testing.assert_close(centres[0], torch.tensor([[2.5, 1.5], [2.5, 3.5], [2.5, 5.5]]))
+    assert centre_of_mass(frames.double()).dtype == torch.float64
+
+
+def test_centre_of_mass_of_an_empty_frame_is_nan():
+    assert torch.isnan(centre_of_mass(torch.zeros(4, 4))).all()
+
+
+@pytest.mark.parametrize("frames,match", [
+    (torch.zeros(4), r"\(\.\.\., H, W\), got \(4,\)"),
+    ([[0.0]], "got list"),
+    (torch.tensor([[1.0, -0.5]]), "non-negative frames.*minimum of -0.5"),
+], ids=["1d", "a-list", "negative"])
+def test_centre_of_mass_bad_input(frames, match):
+    with pytest.raises(ValueError, match=match):
+        centre_of_mass(frames)

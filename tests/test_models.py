@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from convlstm.layers import FCLSTM
-from convlstm.models import EncoderForecaster, FCLSTMForecaster, paper_model
+from convlstm.models import EncoderForecaster, FCLSTMForecaster, count_parameters, paper_model
 
 # Shi et al. (2015), Table 1: parameters of each Moving MNIST model.
 TABLE_1 = {
@@ -95,3 +95,42 @@ def test_fc_stack_matches_its_cells():
     torch.testing.assert_close(states[1][1], state[1][1])
     with pytest.raises(ValueError, match=r"expected x of shape \(B, T, F\) with F=3, got \(2, 6, 4\)"):
         net(torch.randn(2, 6, 4))
+
+
+EMPTY_OR_NO_FUTURE = {
+    "conv-T=0": (EncoderForecaster(1, [4], patch_size=4), torch.rand(2, 0, 1, 16, 16), 3,
+                 r"EncoderForecaster: expected at least one observed frame \(T >= 1\), got shape \(2, 0, 1, 16, 16\)"),
+    "fc-T=0": (FCLSTMForecaster((1, 8, 8), [4]), torch.rand(2, 0, 1, 8, 8), 3,
+               r"FCLSTMForecaster: expected at least one observed frame \(T >= 1\)"),
+    "conv-future=0": (EncoderForecaster(1, [4], patch_size=4), torch.rand(2, 5, 1, 16, 16), 0,
+                      "EncoderForecaster: expected future to be an int >= 1, got 0"),
+    "fc-future=-1": (FCLSTMForecaster((1, 8, 8), [4]), torch.rand(2, 5, 1, 8, 8), -1,
+                     "FCLSTMForecaster: expected future to be an int >= 1, got -1"),
+    "fc-future-float": (FCLSTMForecaster((1, 8, 8), [4]), torch.rand(2, 5, 1, 8, 8), 2.0,
+                        "FCLSTMForecaster: expected future to be an int >= 1, got 2.0"),
+}
+
+
+@pytest.mark.parametrize("model,frames,future,match", EMPTY_OR_NO_FUTURE.values(), ids=EMPTY_OR_NO_FUTURE.keys())
+def test_models_refuse_empty_sequences_and_no_future(model, frames, future, match):
+    with pytest.raises(ValueError, match=match):
+        model(frames, future=future)
+
+
+def test_count_parameters_by_hand_and_on_meta():
+    assert count_parameters(torch.nn.Linear(3, 2)) == 3 * 2 + 2
+    assert count_parameters(torch.nn.Sequential()) == 0
+    with torch.device("meta"):  # no memory: the FC-LSTM alone is 143 million weights
+        for name, count in TABLE_1.items():
+            assert count_parameters(paper_model(name)) == count, name
+
+
+def test_count_parameters_is_the_public_name():
+    import convlstm
+
+    assert convlstm.count_parameters is count_parameters
+
+
+def test_count_parameters_refuses_a_non_module():
+    with pytest.raises(ValueError, match="expected a torch.nn.Module, got Tensor"):
+        count_parameters(torch.zeros(3))

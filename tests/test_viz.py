@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from convlstm.viz import animate_frames, frame_strip, map_grid  # noqa: E402
+from convlstm.viz import animate_frames, frame_strip, html_table, map_grid, show_table  # noqa: E402
 
 
 def test_frame_strip_lays_out_rows_and_steps():
@@ -67,3 +67,38 @@ def test_receptive_field_map_outlines_the_radius():
     plt.close(fig)
     with pytest.raises(ValueError, match=r"\(H, W\)"):
         receptive_field_map(torch.zeros(2, 3, 3), (1, 1))
+
+
+def test_title_room_adds_height_and_lays_out_again():
+    rows = {"truth": torch.rand(3, 8, 8)}
+    plain = frame_strip(rows, "a title")
+    roomy = frame_strip(rows, "a title", title_room=0.3)
+    assert roomy.get_figheight() == pytest.approx(plain.get_figheight() + 0.3)
+    # laid out again: the frames sit lower, below the title
+    assert roomy.axes[0].get_position().y1 < plain.axes[0].get_position().y1
+    plt.close(plain)
+    plt.close(roomy)
+
+
+def test_html_table_aligns_labels_left_and_numbers_right():
+    html = html_table(["model", "MSE", "SSIM"], [["ConvLSTM", "110.2", 0.71], ["FC-LSTM", "131.0", 0.6]])
+    lines = html.splitlines()
+    assert lines[0] == "<table>" and lines[-1] == "</table>" and len(lines) == 5
+    assert lines[1].count("<th ") == 3 and lines[2].count("<td ") == 3
+    assert '<th style="text-align: left; padding: 2px 8px">model</th>' in lines[1]
+    assert '<td style="text-align: right; padding: 2px 8px">0.71</td>' in lines[2]  # str() of a number
+    assert lines[3].index("FC-LSTM") < lines[3].index("131.0")
+
+
+def test_show_table_displays_the_html(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    assert show_table(["a", "b"], [["x", "1"]]) is None
+    assert len(shown) == 1 and shown[0].data == html_table(["a", "b"], [["x", "1"]])
+
+
+def test_html_table_rows_must_match_the_header():
+    with pytest.raises(ValueError, match=r"expected rows of 2 cells \(one per header\), got rows of \[3\]"):
+        html_table(["a", "b"], [["x", "1"], ["y", "2", "3"]])
