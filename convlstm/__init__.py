@@ -3,7 +3,7 @@ from .cells import FCLSTMCell, ConvLSTMCell, ReferenceConvLSTMCell
 from .layers import ConvLSTM, FCLSTM
 from .data import MovingMNIST, load_moving_mnist_file, to_patches, from_patches
 from .models import EncoderForecaster, FCLSTMForecaster, paper_model
-from .train import TrainConfig, fit, evaluate
+from .training import TrainConfig, fit, evaluate
 from .device import pick_device
 from .radar import SyntheticRadar
 from .receptive_field import input_gradient, chebyshev_distance
