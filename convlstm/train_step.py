@@ -84,11 +84,25 @@ class GraphedStep:
         return self.loss.clone()
 
 
+WARMUP_STEPS = 3  # eager steps before capture: cuDNN's plans and the optimizer's state get made
+
+
+def warm_up(eager: EagerStep, frames):
+    """One eager step on a side stream, as CUDA graph capture wants its warm-up run; the loss."""
+    device = frames.device
+    side = torch.cuda.Stream(device)
+    side.wait_stream(torch.cuda.current_stream(device))
+    with torch.cuda.stream(side):
+        loss = eager(frames)
+    torch.cuda.current_stream(device).wait_stream(side)
+    return loss
+
+
 def capture_step(eager: EagerStep, frames):
     """``(GraphedStep, None)``, or ``(eager, why)`` with a warning when capture fails.
 
-    Run after a few eager steps (on a side stream, as CUDA graph capture asks), so that lazy
-    initialization (cuDNN plans, optimizer state) is done before capture.
+    Run after :data:`WARMUP_STEPS` steps of :func:`warm_up`, so that lazy initialization
+    (cuDNN plans, optimizer state) is done before capture.
     """
     try:
         return GraphedStep(eager, frames), None

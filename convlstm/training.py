@@ -37,7 +37,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from .device import pick_device
 from .metrics import frame_mae, frame_mse, frame_ssim, sequence_cross_entropy
 from .precision import resolve_amp
-from .train_step import EagerStep, GraphedStep, capture_step, graph_plan
+from .train_step import WARMUP_STEPS, EagerStep, GraphedStep, capture_step, graph_plan, warm_up
 
 
 @dataclass
@@ -288,8 +288,10 @@ def fit(model, train_set, val_set, config: TrainConfig | None = None, checkpoint
         batches = range(0, len(order), config.batch_size)
         for start in tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not show, leave=False):
             frames = train[order[start : start + config.batch_size]]  # (B, T, C, H, W)
-            if graphed and not isinstance(step, GraphedStep) and step.steps >= 3 \
-                    and len(frames) == config.batch_size:
+            if graphed and not isinstance(step, GraphedStep):
+                if step.steps < WARMUP_STEPS or len(frames) != config.batch_size:
+                    running += warm_up(step, frames).double() * len(frames)
+                    continue
                 step, why_not = capture_step(step, frames)
                 graphed = why_not is None
                 if not graphed and config.amp is None:  # eager bf16 only pays off at large batches
