@@ -12,6 +12,7 @@ to run the same model); this module measures every variant and prints or writes 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import re
@@ -41,7 +42,6 @@ def _check_run_args(configs, repeats, variants, who: str):
         raise ValueError(f"{who}: expected repeats to be an int >= 1, got {repeats!r}")
 
 
-
 def default_batch(config: BenchConfig, device) -> int:
     """The configuration's batch on a CPU (8 fills 2 cores); at least 64 on a GPU, to keep it busy.
 
@@ -55,14 +55,6 @@ def default_batch(config: BenchConfig, device) -> int:
 def fp32_math(device) -> str:
     """What the float32 rows' convolutions run in: ``"tf32"`` on CUDA unless cuDNN's TF32 is off."""
     return "tf32" if torch.device(device).type == "cuda" and torch.backends.cudnn.allow_tf32 else "float32"
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 class _CudaPool:
@@ -89,7 +81,7 @@ def measure(config: BenchConfig, variant: Variant, device, batch_size=None, repe
            "dtype": "bfloat16" if variant.bf16 else fp32_math(device)}
     try:
         built = _CudaPool(device) if variant.cuda_graph else None
-        with built or _nothing():
+        with built or contextlib.nullcontext():
             run, observed, target = _build(config, variant, device, batch)
         train_step = _train_step(run, observed, target, device, variant)
 
@@ -180,7 +172,7 @@ def checkpoint_table(config_name="small", lengths=(10, 20, 40), device=None, bat
         config = replace(CONFIGS[config_name], input_steps=length // 2, future_steps=length - length // 2)
         for k in (None, every):
             fused = Variant("fused")
-            run, observed, target = _build(config, fused, device, batch_size or config.batch_size)
+            run, observed, target = _build(config, fused, device, batch_size or default_batch(config, device))
             for stack in _stacks(run):
                 stack.checkpoint_every = k
             train_step = _train_step(run, observed, target, device, fused)

@@ -33,7 +33,7 @@ class BenchConfig:
     in_channels: int = 1
     input_steps: int = 10
     future_steps: int = 10
-    batch_size: int = 8  # fills 2 CPU cores; a GPU wants 32 or more
+    batch_size: int = 8  # fills 2 CPU cores; on a GPU the benchmark runs at least 64
 
     @property
     def grid(self) -> int:

@@ -3,10 +3,14 @@
 Each variant's time is the median of ``repeats`` timed runs after ``warmup`` untimed ones,
 with the device synchronized before every clock reading. Its rate is compared with the
 rate of one large matrix multiply measured in the same run and precision: the fastest the
-same arithmetic units go on this machine. Memory is what one step adds on top of what
-was allocated before it: on CUDA the allocator's peak (``max_memory_allocated``), on Linux
+same arithmetic units go on this machine. On CUDA the float32 rows' convolutions run in
+TF32 (cuDNN's default, ``torch.backends.cudnn.allow_tf32``), and so does their peak's matmul;
+the bfloat16 rows are compared with a bfloat16 matmul, on the CPU too.
+
+Memory is what one step adds on top of what was allocated before it: on CUDA the allocator's peak (``max_memory_allocated``), on Linux
 the process's peak resident memory (``VmHWM``, reset through ``/proc/self/clear_refs``);
-elsewhere it is not measured (None, printed "n/a").
+elsewhere it is not measured (None, printed "n/a"). A CUDA-graph row counts the graph's
+private memory pool, which holds one step's activations for as long as the graph lives.
 """
 from __future__ import annotations
 
