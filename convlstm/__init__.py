@@ -5,7 +5,7 @@ from .moving_mnist import MovingMNIST
 from .mnist_file import load_moving_mnist_file
 from .patches import to_patches, from_patches
 from .models import EncoderForecaster, FCLSTMForecaster, paper_model, count_parameters
-from .train import TrainConfig, fit, evaluate
+from .training import TrainConfig, fit, evaluate
 from .device import pick_device
 from .radar import SyntheticRadar
 from .receptive_field import input_gradient, chebyshev_distance

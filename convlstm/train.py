@@ -1,303 +1,158 @@
-"""Training and evaluation for the encoder-forecaster models, as in Shi et al. (2015).
+"""``python -m convlstm.train``: train on generated Moving MNIST from the command line.
 
-:func:`fit` trains any model that maps observed frames ``(B, T_in, C, H, W)`` to logits of the
-next frames (``model(frames, future=T_out)``): RMSProp with learning rate 1e-3 and decay 0.9
-as in the paper, gradient clipping, validation after every epoch with early stopping, and a
-checkpoint after every epoch from which an interrupted run resumes and ends exactly where
-an uninterrupted one would. :func:`evaluate` reports the paper's and OpenSTL's scores.
-
-``fit`` runs unchanged on several processes under ``torchrun``: each process trains a
-:class:`~torch.nn.parallel.DistributedDataParallel` copy on its own share of every epoch's
-batches, gradients are averaged across processes, and only rank 0 prints and writes the
-checkpoint. ``python -m convlstm.train`` trains a small Moving MNIST model this way::
+Two uses. A small ConvLSTM, on one process or many under ``torchrun``::
 
     torchrun --standalone --nproc_per_node=4 -m convlstm.train --epochs 20   # 4 GPUs
     python -m convlstm.train --epochs 2                                      # one process
+
+A row of Shi et al. (2015), Table 1, by the model's name, as the paper ran it: 10,000
+training, 2,000 validation (early stopping) and 3,000 test sequences of 20 frames, scored with
+the paper's cross-entropy per sequence and OpenSTL's per-frame MSE, MAE and SSIM; it writes
+``log.txt``, ``scores.json`` and ``model.pt`` (the best weights) into ``--out``::
+
+    python -m convlstm.train --paper "ConvLSTM(5x5)-5x5-128-5x5-64-5x5-64" --max-minutes 5 --out runs/conv
+    python -m convlstm.train --paper FC-LSTM-2048-2048 --out runs/fc
+
+The training itself is :func:`convlstm.training.fit`; its names are importable from here too.
 """
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import sys
-from dataclasses import asdict, dataclass, field, fields, replace
+import time
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
-from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, DistributedSampler, Subset
 
-from .device import pick_device
-from .metrics import frame_mae, frame_mse, frame_ssim, sequence_cross_entropy
+from .precision import bf16_support
+from .training import (History, TrainConfig, evaluate, fit, materialize,  # noqa: F401 (re-exported)
+                       use_amp)
 
-
-@dataclass
-class TrainConfig:
-    """How :func:`fit` trains. Defaults follow the paper where it says something."""
-
-    epochs: int = 10
-    batch_size: int = 16
-    lr: float = 1e-3  # the paper's RMSProp learning rate
-    alpha: float = 0.9  # the paper's RMSProp decay rate
-    clip: float = 10.0  # max gradient norm; the summed cross-entropy has large gradients
-    patience: int = 3  # epochs without a better validation loss before stopping
-    input_steps: int = 10  # observed frames; the rest of each sequence is predicted
-    seed: int = 0  # fixes the order of the batches in every epoch
-    # bfloat16 autocast. None: on CUDA where the GPU supports bfloat16 (faster, same loss
-    # curve in the benchmark's chapter), off on the CPU (autocast there makes steps slower).
-    amp: bool | None = None
-    progress: bool = True  # a tqdm bar per epoch
+TABLE_1 = {  # Shi et al. (2015), Table 1: test cross-entropy per sequence, Moving MNIST
+    "FC-LSTM-2048-2048": 4832.49,
+    "ConvLSTM(5x5)-5x5-256": 3887.94,
+    "ConvLSTM(5x5)-5x5-128-5x5-128": 3733.56,
+    "ConvLSTM(5x5)-5x5-128-5x5-64-5x5-64": 3670.85,
+    "ConvLSTM(9x9)-1x1-128-1x1-128": 4782.84,
+    "ConvLSTM(9x9)-1x1-128-1x1-64-1x1-64": 4231.50,
+}
 
 
-@dataclass
-class History:
-    """What :func:`fit` did: one entry per epoch."""
-
-    train_loss: list = field(default_factory=list)
-    val_loss: list = field(default_factory=list)
-    best_epoch: int = -1
-    stopped_early: bool = False
-
-    @property
-    def best_val_loss(self) -> float:
-        return self.val_loss[self.best_epoch] if self.val_loss else float("inf")
-
-
-def _frames(batch):
-    """The sequences of a batch, whether the dataset yields tensors or ``(frames, ...)`` tuples."""
-    return batch[0] if isinstance(batch, (list, tuple)) else batch
-
-
-def _split(batch, input_steps: int):
-    """Observed and target frames of a batch of sequences ``(B, T, C, H, W)``."""
-    frames = _frames(batch)
-    if frames.dim() != 5 or frames.shape[1] <= input_steps:
-        raise ValueError(
-            f"fit: expected sequences (B, T, C, H, W) with T > input_steps={input_steps}, got {tuple(frames.shape)}"
-        )
-    return frames[:, :input_steps], frames[:, input_steps:]
-
-
-def use_amp(config: TrainConfig, device: torch.device) -> bool:
-    """Whether :func:`fit` runs under bfloat16 autocast: ``config.amp``, or when None, on CUDA with bfloat16."""
-    if config.amp is not None:
-        return bool(config.amp)
-    return device.type == "cuda" and torch.cuda.is_bf16_supported()
-
-
-def _loss(model, batch, config: TrainConfig, device):
-    observed, target = _split(batch, config.input_steps)
-    observed, target = observed.to(device), target.to(device)
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp(config, device)):
-        logits = model(observed, future=target.shape[1])
-    return sequence_cross_entropy(logits.float(), target)
-
-
-def _sum_over_ranks(*values, device, world: int) -> list[float]:
-    """The sums over all processes of each of ``values`` (the values themselves in one process)."""
-    if world == 1:
-        return list(values)
-    totals = torch.tensor(values, dtype=torch.float64, device=device)
-    dist.all_reduce(totals)
-    return totals.tolist()
-
-
-@torch.no_grad()
-def _validate(model, val_set, config, device, rank: int, world: int) -> float:
-    """The mean loss over ``val_set``; each process scores every ``world``-th sequence."""
-    model.eval()
-    shard = val_set if world == 1 else Subset(val_set, range(rank, len(val_set), world))
-    total, count = 0.0, 0
-    for batch in DataLoader(shard, batch_size=config.batch_size):
-        loss = _loss(model, batch, config, device)
-        n = len(_frames(batch))
-        total, count = total + loss.item() * n, count + n
-    total, count = _sum_over_ranks(total, count, device=device, world=world)
-    return total / count
-
-
-def _distributed(device: torch.device):
-    """Join the process group that ``torchrun`` describes; return ``(rank, world_size, device)``.
-
-    With ``WORLD_SIZE`` unset or 1 this is one process: ``(0, 1, device)``. Otherwise the group
-    is initialized from the environment (NCCL on CUDA, gloo on the CPU) unless it already is,
-    and a CUDA device becomes the process's own GPU, ``cuda:LOCAL_RANK``.
-    """
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 and not (dist.is_available() and dist.is_initialized()):
-        return 0, 1, device
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    if device.type == "cuda":
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        torch.cuda.set_device(device)
-    return dist.get_rank(), dist.get_world_size(), device
-
-
-def _load_checkpoint(path: Path, model, optimizer):
-    """Restore model and optimizer from ``path``; return ``(history, best_state)``."""
-    try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        history = History(**saved["history"])
-        best_state = saved["best_model"]
-    except Exception as error:  # a truncated file, another model's checkpoint, ...
-        raise RuntimeError(
-            f"fit: cannot resume from the checkpoint {path} ({type(error).__name__}: {error}). "
-            "It may be from another model or an interrupted write: delete it, or pass another checkpoint path."
-        ) from error
-    return history, best_state
-
-
-def _save_checkpoint(path: Path, model, optimizer, history: History, best_state):
-    """Write the checkpoint atomically: a crash mid-write leaves the previous one intact."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(
-        {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "history": asdict(history),
-         "best_model": best_state},
-        tmp,
-    )
-    os.replace(tmp, path)
-
-
-def fit(model, train_set, val_set, config: TrainConfig | None = None, checkpoint=None, device=None, **overrides):
-    """Train ``model`` on sequences; return its :class:`History`. The model ends with its best weights.
-
-    Args:
-        model: maps ``(B, T_in, C, H, W)`` frames and ``future=T_out`` to logits ``(B, T_out, C, H, W)``.
-        train_set, val_set: datasets of sequences ``(T, C, H, W)`` in [0, 1].
-        config: a :class:`TrainConfig`; keyword ``overrides`` replace its fields.
-        checkpoint: a file path. After every epoch the state is saved there; if it exists
-            when ``fit`` starts, training resumes from it.
-        device: defaults to :func:`~convlstm.device.pick_device` (the GPU when there is one).
-
-    Under ``torchrun`` (``WORLD_SIZE`` > 1) each process trains on its share of every epoch's
-    batches (``batch_size`` sequences per process and step), with gradients averaged across
-    processes by :class:`~torch.nn.parallel.DistributedDataParallel`; the losses in the
-    history are over all processes, so every process stops at the same epoch and ends with
-    the same weights. Only rank 0 shows progress and writes the checkpoint.
-
-    Examples:
-        >>> from convlstm.models import EncoderForecaster
-        >>> data = torch.rand(8, 4, 1, 8, 8)
-        >>> model = EncoderForecaster(1, [4], kernel_size=3, patch_size=2)
-        >>> history = fit(model, data, data, epochs=2, batch_size=4, input_steps=2, progress=False, device="cpu")
-        >>> len(history.train_loss), len(history.val_loss)
-        (2, 2)
-    """
-    from tqdm.auto import tqdm
-
-    unknown = set(overrides) - {f.name for f in fields(TrainConfig)}
-    if unknown:
-        raise ValueError(f"fit: expected TrainConfig fields {[f.name for f in fields(TrainConfig)]}, got {sorted(unknown)}")
-    config = replace(config or TrainConfig(), **overrides)
-    device = torch.device(device) if device is not None else pick_device()
-    rank, world, device = _distributed(device)
-    model.to(device)
-    net = model if world == 1 else DistributedDataParallel(model, device_ids=[device.index] if device.index is not None else None)
-    optimizer = torch.optim.RMSprop(model.parameters(), lr=config.lr, alpha=config.alpha)
-
-    history, best_state = History(), None
-    path = Path(checkpoint) if checkpoint is not None else None
-    if path is not None and path.exists():
-        history, best_state = _load_checkpoint(path, model, optimizer)
-
-    for epoch in range(len(history.train_loss), config.epochs):
-        if history.stopped_early:
-            break
-        # The order of the batches depends only on the seed and the epoch, so a resumed
-        # run sees the same batches as an uninterrupted one.
-        order = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
-        if world == 1:
-            loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=True, generator=order)
-        else:  # the same permutation on every process, each taking every world-th sequence of it;
-            # DistributedSampler repeats a few sequences so that the shares are equal when
-            # len(train_set) is not a multiple of world (their losses then count twice).
-            sampler = DistributedSampler(train_set, world, rank, shuffle=True, seed=config.seed * 100_003)
-            sampler.set_epoch(epoch)
-            loader = DataLoader(train_set, batch_size=config.batch_size, sampler=sampler)
-        model.train()
-        running, seen = 0.0, 0
-        show = config.progress and rank == 0
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not show, leave=False)
-        for batch in bar:
-            loss = _loss(net, batch, config, device)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-            optimizer.step()
-            n = len(_frames(batch))
-            running, seen = running + loss.item() * n, seen + n
-            bar.set_postfix(loss=f"{running / seen:.1f}")
-        running, seen = _sum_over_ranks(running, seen, device=device, world=world)
-        history.train_loss.append(running / seen)
-        history.val_loss.append(_validate(model, val_set, config, device, rank, world))
-        if history.val_loss[-1] < history.best_val_loss or history.best_epoch < 0:
-            history.best_epoch = epoch
-            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        history.stopped_early = epoch - history.best_epoch >= config.patience
-        if path is not None and rank == 0:
-            _save_checkpoint(path, model, optimizer, history, best_state)
-
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    return history
-
-
-@torch.no_grad()
-def evaluate(model, dataset, input_steps: int = 10, batch_size: int = 16, device=None, ssim: bool = True):
-    """The paper's and OpenSTL's scores of ``model`` on ``dataset``.
-
-    Returns a dict: ``cross_entropy`` (per sequence, :func:`~convlstm.metrics.sequence_cross_entropy`),
-    ``mse`` and ``mae`` (per frame), and ``ssim`` (per frame, if asked), each averaged over the dataset.
-    """
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    model.to(device).eval()
-    sums, count = {"cross_entropy": 0.0, "mse": 0.0, "mae": 0.0, "ssim": 0.0}, 0
-    for batch in DataLoader(dataset, batch_size=batch_size):
-        observed, target = _split(batch, input_steps)
-        observed, target = observed.to(device), target.to(device)
-        logits = model(observed, future=target.shape[1]).float()
-        pred = torch.sigmoid(logits)
-        n = len(target)
-        sums["cross_entropy"] += sequence_cross_entropy(logits, target).item() * n
-        sums["mse"] += frame_mse(pred, target).item() * n
-        sums["mae"] += frame_mae(pred, target).item() * n
-        if ssim:
-            sums["ssim"] += frame_ssim(pred, target) * n
-        count += n
-    scores = {k: v / count for k, v in sums.items()}
-    if not ssim:
-        del scores["ssim"]
-    return scores
-
-
-def main(argv=None) -> int:
-    """``python -m convlstm.train``: a small ConvLSTM on generated Moving MNIST, on one or many processes."""
-    from .data import MovingMNIST
-    from .models import EncoderForecaster
-
-    parser = argparse.ArgumentParser(prog="python -m convlstm.train", description=main.__doc__)
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m convlstm.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--paper", default=None, metavar="NAME",
+                        help="a model named as in the paper's Table 1, e.g. 'ConvLSTM(5x5)-5x5-128-5x5-64-5x5-64'")
     parser.add_argument("--hidden", type=int, nargs="+", default=[64, 64], help="hidden channels per layer")
     parser.add_argument("--kernel-size", type=int, default=5)
     parser.add_argument("--frame-size", type=int, default=64)
-    parser.add_argument("--train-size", type=int, default=2000, help="training sequences")
-    parser.add_argument("--val-size", type=int, default=200, help="validation sequences")
+    parser.add_argument("--train-size", type=int, default=None, help="training sequences (2000; --paper: 10000)")
+    parser.add_argument("--val-size", type=int, default=None, help="validation sequences (200; --paper: 2000)")
+    parser.add_argument("--test-size", type=int, default=3000, help="--paper: test sequences")
     parser.add_argument("--input-steps", type=int, default=10, help="observed frames; as many are predicted")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=None, help="at most this many (10; --paper: 1000)")
     parser.add_argument("--batch-size", type=int, default=16, help="sequences per process and step")
+    parser.add_argument("--lr", type=float, default=1e-3, help="RMSProp learning rate")
+    parser.add_argument("--patience", type=int, default=None, help="early stopping (3; --paper: 10)")
+    parser.add_argument("--max-minutes", type=float, default=None, help="wall-time limit for the training")
+    parser.add_argument("--float32", action="store_true", help="no bf16 autocast, no clipping: the paper's letter")
+    parser.add_argument("--workers", type=int, default=0, help="processes that generate the data (once)")
+    parser.add_argument("--out", type=Path, default=None, help="--paper: write log.txt, scores.json, model.pt here")
+    parser.add_argument("--bf16-weights", action="store_true", help="save model.pt in bfloat16 (half the size)")
     parser.add_argument("--checkpoint", default=None, help="resume from / save to this file")
     parser.add_argument("--device", default=None, help="default: CUDA, then MPS, then the CPU")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _epoch_line(history: History) -> str:
+    epoch = len(history.val_loss)
+    mark = " *" if history.best_epoch == epoch - 1 else ""
+    return (f"epoch {epoch}: train {history.train_loss[-1]:.1f}, validation {history.val_loss[-1]:.1f} "
+            f"(cross-entropy per sequence), {history.seconds[-1]:.1f} s{mark}")
+
+
+def run_paper(args) -> dict:
+    """Train, validate and test a model of Table 1 (see the module docstring); the scores."""
+    from .data import MovingMNIST
+    from .device import pick_device
+    from .models import paper_model
+
+    started = time.perf_counter()
+    device = torch.device(args.device) if args.device else pick_device()
+    out = args.out or Path("runs") / "".join(c if c.isalnum() else "_" for c in args.paper)
+    out.mkdir(parents=True, exist_ok=True)
+    log_file = (out / "log.txt").open("w")
+
+    def log(line: str):
+        print(line, flush=True)
+        log_file.write(line + "\n")
+        log_file.flush()
 
     seq_len = 2 * args.input_steps
-    train = MovingMNIST(args.train_size, seq_len=seq_len, frame_size=args.frame_size, split="train", seed=args.seed)
-    val = MovingMNIST(args.val_size, seq_len=seq_len, frame_size=args.frame_size, split="val", seed=args.seed)
+    make = dict(seq_len=seq_len, frame_size=args.frame_size, seed=args.seed)
+    train = MovingMNIST(args.train_size or 10_000, split="train", **make)
+    val = MovingMNIST(args.val_size or 2000, split="val", **make)
+    test = MovingMNIST(args.test_size, split="test", **make)
+    torch.manual_seed(args.seed)
+    model = paper_model(args.paper, frame_size=args.frame_size)
+    config = TrainConfig(epochs=args.epochs or 1000, batch_size=args.batch_size, lr=args.lr,
+                         patience=args.patience or 10, input_steps=args.input_steps, seed=args.seed,
+                         max_minutes=args.max_minutes, workers=args.workers, progress=False,
+                         **({"amp": False, "clip": None} if args.float32 else {}))
+    precision = "bfloat16 autocast" if use_amp(config, device, graphed=device.type == "cuda") else "float32"
+    log(f"{args.paper}: {sum(p.numel() for p in model.parameters()):,} parameters, on {device} "
+        f"({precision}; bf16 here: {bf16_support(device)}), {len(train)}/{len(val)}/{len(test)} sequences")
+    data_start = time.perf_counter()
+    train, val = (materialize(d, device, args.input_steps, args.workers, name=n)
+                  for d, n in ((train, "training set"), (val, "validation set")))
+    log(f"data made in {time.perf_counter() - data_start:.1f} s")
+    history = fit(model, train, val, config, checkpoint=args.checkpoint, device=device,
+                  on_epoch=lambda h: log(_epoch_line(h)))
+    train_seconds = time.perf_counter() - started
+    scores = evaluate(model, materialize(test, device, args.input_steps, args.workers, who="evaluate"),
+                      input_steps=args.input_steps, batch_size=max(args.batch_size, 64), device=device)
+    paper = TABLE_1.get(args.paper.replace(" ", ""))
+    log(f"test: cross-entropy {scores['cross_entropy']:.2f} per sequence (Table 1: {paper}), "
+        f"MSE {scores['mse']:.2f}, MAE {scores['mae']:.2f}, SSIM {scores['ssim']:.4f} per frame; "
+        f"best epoch {history.best_epoch + 1}, {time.perf_counter() - started:.0f} s in all")
+    state = model.state_dict()
+    if args.bf16_weights:
+        state = {k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in state.items()}
+    torch.save({k: v.cpu() for k, v in state.items()}, out / "model.pt")
+    result = {"model": args.paper, "table_1_cross_entropy": paper, "test": scores,
+              "test_sequences": len(test), "history": asdict(history), "config": asdict(config),
+              "precision": precision, "device": str(device),
+              "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+              "torch": torch.__version__, "seconds_to_trained": train_seconds,
+              "seconds_total": time.perf_counter() - started, "weights": "model.pt",
+              "weights_dtype": "bfloat16" if args.bf16_weights else "float32"}
+    (out / "scores.json").write_text(json.dumps(result, indent=1))
+    log_file.close()
+    return result
+
+
+def main(argv=None) -> int:
+    """``python -m convlstm.train``: see the module docstring."""
+    args = _parser().parse_args(argv)
+    if args.paper:
+        run_paper(args)
+        return 0
+    from .data import MovingMNIST
+    from .models import EncoderForecaster
+
+    seq_len = 2 * args.input_steps
+    make = dict(seq_len=seq_len, frame_size=args.frame_size, seed=args.seed)
+    train = MovingMNIST(args.train_size or 2000, split="train", **make)
+    val = MovingMNIST(args.val_size or 200, split="val", **make)
     torch.manual_seed(args.seed)  # the same initial weights on every process
     model = EncoderForecaster(1, args.hidden, kernel_size=args.kernel_size, patch_size=4)
-    history = fit(model, train, val, epochs=args.epochs, batch_size=args.batch_size, input_steps=args.input_steps,
-                  seed=args.seed, checkpoint=args.checkpoint, device=args.device)
+    history = fit(model, train, val, epochs=args.epochs or 10, batch_size=args.batch_size, lr=args.lr,
+                  input_steps=args.input_steps, seed=args.seed, checkpoint=args.checkpoint, device=args.device,
+                  workers=args.workers, **({"patience": args.patience} if args.patience else {}),
+                  **({"amp": False, "clip": None} if args.float32 else {}))
     world = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
     if not world > 1 or dist.get_rank() == 0:
         for epoch, (t, v) in enumerate(zip(history.train_loss, history.val_loss), start=1):

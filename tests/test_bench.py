@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from convlstm import bench
+from convlstm import bench, variants
 from convlstm.bench import CONFIGS, BenchConfig, layer_flops, step_flops
 
 
@@ -60,7 +60,8 @@ def test_benchmark_runs_end_to_end_and_writes_json(tmp_path, capsys):
     assert bench.main(["--quick", "--variants", *variants, "--json", str(path), "--checkpoint-lengths", "2", "4"]) == 0
     printed = capsys.readouterr().out
     result = json.loads(path.read_text())
-    assert {"date", "device", "torch", "threads", "matmul_gflops", "repeats", "configs", "rows", "checkpoint"} <= set(result)
+    assert {"date", "device", "torch", "threads", "matmul_gflops", "bf16", "fp32_math", "repeats", "configs", "rows",
+            "checkpoint"} <= set(result)
     assert result["matmul_gflops"]["float32"] > 0.1
     assert [r["variant"] for r in result["rows"]] == variants
     assert result["configs"]["tiny"]["flops_train"] == step_flops(CONFIGS["tiny"])
@@ -80,7 +81,7 @@ def test_a_variant_that_cannot_run_is_reported_not_raised(monkeypatch):
     def no_compiler(model):
         raise RuntimeError("no C++ compiler here\nsecond line")
 
-    monkeypatch.setattr(bench, "_compile_cells", no_compiler)
+    monkeypatch.setattr(variants, "compile_cells", no_compiler)
     variant = next(v for v in bench.VARIANTS if v.compile)
     row = bench.measure(CONFIGS["tiny"], variant, torch.device("cpu"), repeats=1, peak=1e9)
     assert row["ms_train"] is None and row["note"] == "n/a: RuntimeError: no C++ compiler here"
@@ -88,9 +89,29 @@ def test_a_variant_that_cannot_run_is_reported_not_raised(monkeypatch):
                                         "repeats": 1, "warmup": 1, "rows": [{**row, "speedup": None}]})
 
 
-def test_cpu_run_skips_the_gpu_variants():
-    result = bench.run_benchmark(["tiny"], "cpu", repeats=1, variants=["fused", "fused + bf16 autocast"], matmul_size=64)
-    assert [r["variant"] for r in result["rows"]] == ["fused"]
+def test_cpu_runs_the_bf16_rows_and_says_whether_bf16_is_native(monkeypatch):
+    variants_run = ["fused", "fused + bf16 autocast", "fused + bf16 + CUDA graph"]
+    result = bench.run_benchmark(["tiny"], "cpu", repeats=1, variants=variants_run, matmul_size=64)
+    assert [r["variant"] for r in result["rows"]] == variants_run[:2]  # CUDA graphs need CUDA
+    assert [r["dtype"] for r in result["rows"]] == ["float32", "bfloat16"]
+    assert result["bf16"] in {"native", "emulated"} and result["fp32_math"] == "float32"
+    bf16_row = result["rows"][1]
+    # Against the bf16 matmul rate, not the float32 one.
+    assert bf16_row["frac_peak_train"] == pytest.approx(bf16_row["gflops_train"] / result["matmul_gflops"]["bfloat16"])
+    assert "bf16 here: " + result["bf16"] in bench.format_table(result)
+    # A device without bf16 skips the bf16 rows and does not measure a bf16 peak.
+    monkeypatch.setattr(bench, "bf16_support", lambda device: "none")
+    result = bench.run_benchmark(["tiny"], "cpu", repeats=1, variants=variants_run, matmul_size=64)
+    assert [r["variant"] for r in result["rows"]] == ["fused"] and set(result["matmul_gflops"]) == {"float32"}
+
+
+def test_gpu_defaults_keep_it_busy_and_name_tf32():
+    assert bench.default_batch(CONFIGS["paper"], torch.device("cuda")) >= 64
+    assert bench.default_batch(CONFIGS["paper"], torch.device("cpu")) == CONFIGS["paper"].batch_size
+    assert bench.fp32_math(torch.device("cuda")) == ("tf32" if torch.backends.cudnn.allow_tf32 else "float32")
+    assert bench.fp32_math(torch.device("cpu")) == "float32"
+    assert variants.runs_on(bench.VARIANTS[-1], torch.device("cuda"), "native")
+    assert not variants.runs_on(bench.VARIANTS[-1], torch.device("cpu"), "native")
 
 
 def test_peak_memory_sees_a_large_allocation():
