@@ -256,7 +256,7 @@ def output_head(hidden_channels=(128, 64, 64), patch_size: int = 4, in_channels:
 def patch_transform(frame=None, patch_size: int = 4, width: float = COLUMN_IN):
     r"""A frame cut into patches and stacked as channels: the paper's 2-D to 3-D transform.
 
-    Drawn from :func:`convlstm.data.to_patches` itself: on the left the frame with its patch
+    Drawn from :func:`convlstm.patches.to_patches` itself: on the left the frame with its patch
     grid and one patch outlined, on the right the ``patch_size**2`` channel maps of the result,
     the outlined patch's pixels marked in each (channel ``i * p + j`` holds pixel ``(i, j)``).
 
@@ -268,7 +268,7 @@ def patch_transform(frame=None, patch_size: int = 4, width: float = COLUMN_IN):
         >>> len(fig.axes)  # the frame and 16 channel maps
         17
     """
-    from .data import to_patches
+    from .patches import to_patches
 
     if frame is None:
         yy, xx = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")

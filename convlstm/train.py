@@ -76,7 +76,7 @@ def _epoch_line(history: History) -> str:
 
 def run_paper(args) -> dict:
     """Train, validate and test a model of Table 1 (see the module docstring); the scores."""
-    from .data import MovingMNIST
+    from .moving_mnist import MovingMNIST
     from .device import pick_device
     from .models import paper_model
 
@@ -140,7 +140,7 @@ def main(argv=None) -> int:
     if args.paper:
         run_paper(args)
         return 0
-    from .data import MovingMNIST
+    from .moving_mnist import MovingMNIST
     from .models import EncoderForecaster
 
     seq_len = 2 * args.input_steps

@@ -64,7 +64,7 @@ def steps(rounds=5):
 
 
 def fit_end_to_end(rounds=2, n=400, epochs=2):
-    from convlstm.data import MovingMNIST
+    from convlstm.moving_mnist import MovingMNIST
     from convlstm.training import fit
 
     out = []

@@ -21,7 +21,7 @@ import torch  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 
 from convlstm import ConvLSTM, FCLSTM  # noqa: E402
-from convlstm.data import MovingMNIST  # noqa: E402
+from convlstm.moving_mnist import MovingMNIST  # noqa: E402
 from convlstm.receptive_field import input_gradient, measured_radius  # noqa: E402
 
 IMAGES = Path(__file__).resolve().parent.parent / "book" / "images"
