@@ -57,13 +57,15 @@ def _check_unit_range(who: str, **tensors):
             )
 
 
-def sequence_cross_entropy(logits, target, reduce: bool = True):
+def sequence_cross_entropy(logits, target, reduce: bool = True, check_range: bool = True):
     r"""Cross-entropy per sequence, :math:`-\sum_{t,c,h,w} [y \log p + (1-y) \log (1-p)]`.
 
     where :math:`p = \sigma(\text{logits})` and the sum runs over all predicted frames of one
     sequence; the result is averaged over the sequences (``reduce=True``) or returned per
     sequence ``(B,)``. The target may be any intensity in [0, 1], not only 0 or 1; a target
-outside [0, 1] (e.g. 0-255 pixels) is a ValueError. The logits are unbounded.
+outside [0, 1] (e.g. 0-255 pixels) is a ValueError. The logits are unbounded. That check costs a
+    host-device sync; ``check_range=False`` skips it for data checked once before (``fit``'s
+    training step, which must not sync inside a CUDA graph).
 
     Examples:
         >>> y = torch.zeros(1, 1, 1, 2, 2)
@@ -71,7 +73,8 @@ outside [0, 1] (e.g. 0-255 pixels) is a ValueError. The logits are unbounded.
         2.7726
     """
     _check_pair(logits, target, "sequence_cross_entropy")
-    _check_unit_range("sequence_cross_entropy", target=target)
+    if check_range:
+        _check_unit_range("sequence_cross_entropy", target=target)
     per_pixel = F.binary_cross_entropy_with_logits(logits.float(), target.float(), reduction="none")
     per_sequence = per_pixel.flatten(1).sum(1)  # (B,)
     return per_sequence.mean() if reduce else per_sequence

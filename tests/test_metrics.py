@@ -240,3 +240,12 @@ def test_centre_of_mass_of_an_empty_frame_is_nan():
 def test_centre_of_mass_bad_input(frames, match):
     with pytest.raises(ValueError, match=match):
         centre_of_mass(frames)
+
+
+def test_cross_entropy_range_check_can_be_skipped_for_checked_data():
+    """fit checks its frames once; its training step skips the per-call check (no sync)."""
+    logits, pixels = torch.zeros(1, 1, 1, 2, 2), torch.full((1, 1, 1, 2, 2), 255.0)
+    with pytest.raises(ValueError, match="divide by 255"):
+        sequence_cross_entropy(logits, pixels)
+    unchecked = sequence_cross_entropy(logits, pixels, check_range=False)
+    assert torch.isfinite(unchecked)  # computed, not refused
