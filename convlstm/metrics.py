@@ -5,7 +5,9 @@ r"""Scores for predicted frames, as the papers report them.
 * :func:`frame_mse`, :func:`frame_mae`: OpenSTL's Moving MNIST benchmark: squared (absolute)
   error summed over the pixels of a frame in [0, 1], averaged over frames.
 * :func:`frame_ssim`: structural similarity per frame, from scikit-image (the same function
-  OpenSTL uses), averaged over frames.
+  OpenSTL uses), averaged over frames; ``convention="openstl"`` uses OpenSTL's data range.
+* :func:`frame_psnr`: peak signal-to-noise ratio per frame, averaged over frames, as OpenSTL
+  reports it.
 
 Each takes ``(B, T, C, H, W)`` tensors and returns the average over sequences and frames,
 or with ``reduce=False`` one value per sequence (cross-entropy) or per frame ``(B, T)``.
@@ -106,24 +108,69 @@ def frame_mae(pred, target, reduce: bool = True):
     return per_frame.mean() if reduce else per_frame
 
 
-def frame_ssim(pred, target, reduce: bool = True, data_range: float = 1.0):
-    """Structural similarity of each predicted frame with its target (scikit-image).
+# SSIM's data_range by convention: the C_1 = (0.01 L)^2, C_2 = (0.03 L)^2 of Wang et al. (2004) use L.
+SSIM_DATA_RANGE = {
+    "data_range_1": 1.0,  # the range of frames in [0, 1]: Wang et al.'s definition
+    # OpenSTL calls scikit-image without data_range (it pins scikit-image<=0.19.3); for float
+    # images those versions take the range of the dtype, -1 to 1, so L = 2.
+    "openstl": 2.0,
+}
 
-    ``skimage.metrics.structural_similarity`` with its defaults (a 7x7 uniform window) and
-    ``data_range`` (1 for frames in [0, 1]); channels, if more than one, are averaged.
-    Runs on the CPU; returns a float, or a ``(B, T)`` numpy array with ``reduce=False``.
+
+def frame_ssim(pred, target, reduce: bool = True, data_range: float | None = None,
+               convention: str = "data_range_1"):
+    r"""Structural similarity of each predicted frame with its target (scikit-image).
+
+    .. math::
+        \mathrm{SSIM}(x, y) = \frac{(2 \mu_x \mu_y + C_1)(2 \sigma_{xy} + C_2)}
+        {(\mu_x^2 + \mu_y^2 + C_1)(\sigma_x^2 + \sigma_y^2 + C_2)}, \quad
+        C_1 = (0.01 L)^2, \ C_2 = (0.03 L)^2
+
+    where the means, variances (sample, :math:`n - 1`) and covariance are taken over each 7x7
+    window lying wholly inside the frame, and the frame's score is the mean over windows
+    (``skimage.metrics.structural_similarity`` with its defaults). :math:`L` is the data range:
+
+    * ``convention="data_range_1"`` (the default): :math:`L = 1`, the range of frames in
+      [0, 1], as Wang et al. (2004) define it;
+    * ``convention="openstl"``: :math:`L = 2` and predictions clipped to [0, 1] first, as
+      OpenSTL's benchmark computes it. OpenSTL passes no ``data_range``, and the
+      scikit-image it pins (<= 0.19.3) then takes the range of the float dtype, -1 to 1;
+      scikit-image >= 0.21 refuses float images without ``data_range`` instead, so it is
+      passed here explicitly. A larger :math:`L` makes :math:`C_1, C_2` larger, which pulls
+      both factors towards 1 (as a rule the same forecasts score higher), so only scores of
+      the same convention compare.
+
+    ``data_range`` sets :math:`L` directly (then ``convention`` must stay the default).
+    Channels, if more than one, are averaged. Runs on the CPU; returns a float, or a
+    ``(B, T)`` numpy array with ``reduce=False``.
 
     Examples:
         >>> x = torch.rand(1, 2, 1, 16, 16)
         >>> round(frame_ssim(x, x), 6)
         1.0
+        >>> p, y = torch.full((1, 1, 1, 7, 7), 0.5), torch.zeros(1, 1, 1, 7, 7)
+        >>> round(frame_ssim(p, y), 6), round(frame_ssim(p, y, convention="openstl"), 6)  # C1 / (0.25 + C1)
+        (0.0004, 0.001597)
     """
     from skimage.metrics import structural_similarity
 
     _check_pair(pred, target, "frame_ssim")
-    _check_unit_range("frame_ssim", pred=pred, target=target)
+    # OpenSTL clips the predictions to [0, 1] itself, so under its convention only the target
+    # must be in range.
+    checked = {"target": target} if convention == "openstl" else {"pred": pred, "target": target}
+    _check_unit_range("frame_ssim", **checked)
+    if convention not in SSIM_DATA_RANGE:
+        raise ValueError(f"frame_ssim: expected convention in {sorted(SSIM_DATA_RANGE)}, got {convention!r}")
+    if data_range is None:
+        data_range = SSIM_DATA_RANGE[convention]
+    elif convention != "data_range_1":
+        raise ValueError(f"frame_ssim: give data_range or convention, not both (got {data_range!r} and {convention!r})")
+    elif isinstance(data_range, bool) or not isinstance(data_range, (int, float)) or not data_range > 0:
+        raise ValueError(f"frame_ssim: expected data_range as a positive number, got {data_range!r}")
     p = pred.detach().float().cpu().numpy()
     y = target.detach().float().cpu().numpy()
+    if convention == "openstl":
+        p = p.clip(0, 1)  # OpenSTL clips predictions to [0, 1] before SSIM and PSNR
     B, T, C = p.shape[:3]
     scores = np.empty((B, T))
     for b in range(B):
@@ -169,6 +216,34 @@ def centre_of_mass(frames) -> torch.Tensor:
     row = (frames.sum(-1) * rows).sum(-1) / mass  # (...)
     col = (frames.sum(-2) * cols).sum(-1) / mass  # (...)
     return torch.stack([row, col], -1)  # (..., 2)
+
+
+def frame_psnr(pred, target, reduce: bool = True):
+    r"""Peak signal-to-noise ratio of each frame in [0, 1], in dB, averaged over frames (OpenSTL's).
+
+    .. math::
+        \mathrm{PSNR} = 10 \log_{10} \frac{1}{\mathrm{MSE}}, \qquad
+        \mathrm{MSE} = \frac{1}{CHW} \sum_{c,h,w} (\hat y - y)^2
+
+    per frame, with the predictions clipped to [0, 1] first (the peak is 1); the frames'
+    dB values are then averaged, as OpenSTL's benchmark reports PSNR. The mean here runs
+    over the pixels, where :func:`frame_mse` sums them. A frame predicted exactly scores
+    ``inf`` (as in OpenSTL), and so does the average.
+
+    Shape:
+        - pred, target: ``(B, T, C, H, W)``, frames in [0, 1]
+        - output: a float, or ``(B, T)`` float64 with ``reduce=False``
+
+    Examples:
+        >>> round(frame_psnr(torch.full((1, 1, 1, 2, 2), 0.1), torch.zeros(1, 1, 1, 2, 2)), 6)  # MSE 0.01
+        20.0
+    """
+    _check_pair(pred, target, "frame_psnr")
+    _check_unit_range("frame_psnr", target=target)  # the predictions are clipped below
+    p, y = pred.detach().double().clamp(0, 1), target.detach().double()
+    mse = (p - y).square().flatten(2).mean(2)  # (B, T)
+    per_frame = -10 * torch.log10(mse)  # (B, T); inf where mse == 0
+    return per_frame.mean().item() if reduce else per_frame
 
 
 # ------------------------------------------------------------------ precipitation nowcasting

@@ -268,3 +268,37 @@ def test_thousands_of_frames_per_second():
     finally:
         torch.set_num_threads(threads)
     assert best > 200, best
+
+
+# ------------------------------------------------------------------- batches and the cache
+
+
+@pytest.mark.parametrize("growth", [0.0, 0.05], ids=["advection", "growth"])
+def test_a_batch_is_the_items_one_by_one(growth):
+    data = SyntheticRadar(7, seq_len=6, frame_size=40, growth=growth, seed=2)
+    batch = data.pixels_batch([6, 0, 3])
+    assert batch.shape == (3, 6, 1, 40, 40) and batch.dtype == torch.uint8
+    for row, i in zip(batch, [6, 0, 3]):
+        assert torch.equal(row, data.pixels(i))
+    assert not torch.equal(batch[0], batch[1])  # guard: the items differ
+
+
+def test_a_dataloader_batch_and_the_cache_hold_the_same_items():
+    data = SyntheticRadar(5, seq_len=4, frame_size=32, growth=0.03)
+    items = torch.stack([data[i] for i in range(5)])
+    assert torch.equal(next(iter(DataLoader(data, batch_size=5))), items)  # through __getitems__
+    cache = data.cached(batch_size=2)
+    assert cache.pixels.dtype == torch.uint8 and len(cache) == 5
+    assert torch.equal(torch.stack([cache[i] for i in range(5)]), items)
+    assert torch.equal(next(iter(DataLoader(cache, batch_size=5))), items)
+    assert cache.motion(4) == data.motion(4)
+
+
+def test_bad_batches():
+    data = SyntheticRadar(3, frame_size=32)
+    with pytest.raises(ValueError, match="at least one index"):
+        data.pixels_batch([])
+    with pytest.raises(IndexError, match="out of range"):
+        data.pixels_batch([0, 3])
+    with pytest.raises(ValueError, match="batch_size"):
+        data.cached(batch_size=0)
