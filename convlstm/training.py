@@ -35,7 +35,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
 from .device import pick_device
-from .metrics import frame_mae, frame_mse, frame_ssim, sequence_cross_entropy
+from .metrics import frame_mae, frame_mse, frame_psnr, frame_ssim, sequence_cross_entropy
 from .precision import resolve_amp
 from .train_step import WARMUP_STEPS, EagerStep, GraphedStep, capture_step, graph_plan, warm_up
 
@@ -323,12 +323,15 @@ def evaluate(model, dataset, input_steps: int = 10, batch_size: int = 16, device
     """The paper's and OpenSTL's scores of ``model`` on ``dataset``, in float32.
 
     Returns a dict: ``cross_entropy`` (per sequence, :func:`~convlstm.metrics.sequence_cross_entropy`),
-    ``mse`` and ``mae`` (per frame), and ``ssim`` (per frame, if asked), each averaged over the dataset.
+    ``mse`` and ``mae`` (per frame, summed over the pixels as OpenSTL does), ``psnr`` (dB per
+    frame, OpenSTL's), and if asked ``ssim`` (per frame, data range 1) and ``ssim_openstl``
+    (OpenSTL's convention, data range 2: see :func:`~convlstm.metrics.frame_ssim`), each averaged
+    over the dataset.
     """
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device).eval()
     frames = materialize(dataset, device, input_steps, who="evaluate")
-    sums = {"cross_entropy": 0.0, "mse": 0.0, "mae": 0.0, "ssim": 0.0}
+    sums = {"cross_entropy": 0.0, "mse": 0.0, "mae": 0.0, "psnr": 0.0, "ssim": 0.0, "ssim_openstl": 0.0}
     for start in range(0, len(frames), batch_size):
         observed, target = frames[start : start + batch_size, :input_steps], frames[start : start + batch_size, input_steps:]
         logits = model(observed, future=target.shape[1]).float()
@@ -337,9 +340,11 @@ def evaluate(model, dataset, input_steps: int = 10, batch_size: int = 16, device
         sums["cross_entropy"] += sequence_cross_entropy(logits, target).item() * n
         sums["mse"] += frame_mse(pred, target).item() * n
         sums["mae"] += frame_mae(pred, target).item() * n
+        sums["psnr"] += frame_psnr(pred, target) * n
         if ssim:
             sums["ssim"] += frame_ssim(pred, target) * n
+            sums["ssim_openstl"] += frame_ssim(pred, target, convention="openstl") * n
     scores = {k: v / len(frames) for k, v in sums.items()}
     if not ssim:
-        del scores["ssim"]
+        del scores["ssim"], scores["ssim_openstl"]
     return scores

@@ -267,3 +267,18 @@ def test_a_failed_capture_falls_back_with_a_warning(monkeypatch):
         step, why = train_step.capture_step(eager, frames)  # no CUDA here: capture fails
     assert step is eager and why and not eager.keep_grads
     assert torch.isfinite(step(frames))  # and training goes on eagerly
+
+
+def test_evaluate_reports_openstl_scores_on_their_own_definitions():
+    from convlstm.metrics import frame_psnr, frame_ssim
+
+    model, data = small_model(), moving_squares(4, 0)
+    scores = evaluate(model, data, input_steps=3, device="cpu")
+    assert set(scores) == {"cross_entropy", "mse", "mae", "psnr", "ssim", "ssim_openstl"}
+    with torch.no_grad():
+        pred = torch.sigmoid(model(data[:, :3], future=data.shape[1] - 3).float())
+    target = data[:, 3:]
+    assert scores["psnr"] == pytest.approx(frame_psnr(pred, target), rel=1e-5)
+    assert scores["ssim_openstl"] == pytest.approx(frame_ssim(pred, target, convention="openstl"), rel=1e-5)
+    assert scores["ssim_openstl"] != pytest.approx(scores["ssim"])  # the two conventions differ
+    assert "ssim_openstl" not in evaluate(model, data, input_steps=3, device="cpu", ssim=False)

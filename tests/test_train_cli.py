@@ -29,7 +29,7 @@ def test_paper_run_writes_log_scores_and_weights(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert printed.count("(cross-entropy per sequence)") == 2  # a progress line per epoch
     scores = json.loads((out / "scores.json").read_text())
-    assert set(scores["test"]) == {"cross_entropy", "mse", "mae", "ssim"} and scores["test_sequences"] == 4
+    assert set(scores["test"]) == {"cross_entropy", "mse", "mae", "psnr", "ssim", "ssim_openstl"} and scores["test_sequences"] == 4
     assert len(scores["history"]["val_loss"]) == 2 and scores["seconds_total"] > 0
     assert (out / "log.txt").read_text().splitlines()[-1].startswith("test: cross-entropy")
     weights = torch.load(out / "model.pt", weights_only=True)
