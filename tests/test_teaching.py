@@ -38,7 +38,11 @@ def _slider_descriptions() -> set[str]:
     found = set()
     for notebook in BOOK.glob("0*.ipynb"):
         for cell in json.loads(notebook.read_text())["cells"]:
-            found |= set(re.findall(r'description="([^"]+)"', "".join(cell["source"])))
+            source = "".join(cell["source"])
+            found |= set(re.findall(r'description="([^"]+)"', source))  # an ipywidgets slider
+            # a convlstm.sliders.precomputed_view: its sliders' names are the labels={...} values
+            for labels in re.findall(r"labels=\{([^}]*)\}", source):
+                found |= set(re.findall(r'"[^"]+":\s*"([^"]+)"', labels))
     return found
 
 
