@@ -71,6 +71,15 @@ def run_chapter(path: Path, timeout: int) -> dict:
 
 
 def main(argv: list[str]) -> int:
+    saved = dict(os.environ)
+    try:  # the kernels' environment is set here and undone after: main() may run in-process
+        return _check(argv)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _check(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("chapters", nargs="*", type=Path, help="notebooks (default: every book/*.ipynb)")
     parser.add_argument("--out", type=Path, default=BOOK / "data" / "gpu_run.json")

@@ -1,6 +1,7 @@
 """scripts/gpu_check.py: runs chapters as a reader's GPU run, records each, fails on any error."""
 import importlib.util
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -35,6 +36,17 @@ def test_records_each_chapter_and_fails_on_an_error(tmp_path, monkeypatch):
     assert all(r["seconds"] > 0 for r in records)
     assert bad.read_bytes() == stored  # the notebook itself is never written
     assert gpu_check.main([str(good), "--out", str(out)]) == 0
+
+
+def test_leaves_the_environment_as_it_found_it(tmp_path, monkeypatch):
+    # pytest runs the book's notebooks after this file: they must stay the reference run
+    monkeypatch.setenv("CONVLSTM_REFERENCE_RUN", "1")
+    before = dict(os.environ)
+    good = notebook(tmp_path / "a_good.ipynb", "FULL = False")
+    assert gpu_check.main([str(good), "--out", str(tmp_path / "run.json")]) == 0
+    with pytest.raises(SystemExit):
+        gpu_check.main([str(tmp_path / "missing.ipynb")])
+    assert dict(os.environ) == before
 
 
 def test_refuses_full_true_and_missing_notebooks(tmp_path):
