@@ -170,3 +170,35 @@ def test_the_definitions_check_can_fail():
     assert any("defines Constant: import convlstm.baselines.Constant" in p for p in problems)
     assert any("defines frame_mse: import convlstm.metrics" in p for p in problems)
     assert not any("chapter_only" in p for p in problems)
+
+
+# ------------------------------------------------- the code fits the page
+
+# The book's code column (and a Colab cell at its default width) shows 80 characters.
+MAX_COLUMNS = 80
+
+
+def long_code_lines(cells, limit=MAX_COLUMNS) -> list:
+    """``(code cell number, length, line)`` of every code line longer than ``limit``.
+
+    Code cell 0, the Colab install cell, is left out: a test parses its long ``%pip install`` line.
+    """
+    return [(number, len(line), line)
+            for number, cell in enumerate(cells) if number > 0
+            for line in "".join(cell["source"]).splitlines() if len(line) > limit]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_fits_the_column(path):
+    _, cells = code_cells(path)
+    long = long_code_lines(cells)
+    assert not long, f"{path.name}: {len(long)} code lines over {MAX_COLUMNS} characters:\n" + "\n".join(
+        f"  code cell {number}, {length} characters: {line}" for number, length, line in long)
+
+
+def test_the_column_check_can_fail():
+    install = {"source": ['%pip install "convlstm @ git+https://example.org/' + "x" * 80 + '/repo@main"\n']}
+    fits = {"source": ["x = 1\n", "y" * 80 + "\n"]}
+    too_long = {"source": ["x = 1\n", "    " + "z" * 86]}
+    assert long_code_lines([install, fits]) == []  # the install cell is exempt, and 80 characters fit
+    assert long_code_lines([install, fits, too_long]) == [(2, 90, "    " + "z" * 86)]
