@@ -346,7 +346,7 @@ def test_saved_widgets_render_with_a_static_view_before_them(visits, name):
 # Chapters whose widgets still redraw only with a kernel (issue 14, not yet converted to
 # convlstm.sliders.precomputed_view). Strict: the test fails as soon as one of them is fixed,
 # so that it leaves this list.
-LIVE_ONLY_SLIDERS = {"book/04_moving_mnist", "book/05_nowcasting"}
+LIVE_ONLY_SLIDERS: set = set()
 SLIDER_PAGES = [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="sliders not precomputed yet"))
                 if p in LIVE_ONLY_SLIDERS else p for p in PAGES]
 
