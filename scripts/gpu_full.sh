@@ -7,7 +7,8 @@
 #   TINY=1 bash scripts/gpu_full.sh     # the same commands at tiny sizes, on the CPU, in seconds
 #
 # Writes runs/gpu/{conv,fc}/{log.txt,scores.json,model.pt}, book/data/full_mnist_gpu.json (both
-# runs' scores and logs) and book/data/bench_gpu.json. OUT=dir puts the runs elsewhere.
+# runs' scores and logs), book/data/full_mnist_conv.pt (the ConvLSTM's weights in bfloat16,
+# which chapter 4 loads) and book/data/bench_gpu.json. OUT=dir puts the runs elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
@@ -27,7 +28,8 @@ mkdir -p "$OUT" "$DATA"
 for part in "${parts[@]}"; do
   case $part in
     conv) $PY -m convlstm.train --paper "$CONV" "${SIZES[@]}" --max-minutes ${CONV_MINUTES:-4.5} \
-            --workers "$WORKERS" --bf16-weights --out "$OUT/conv" ;;
+            --workers "$WORKERS" --bf16-weights --out "$OUT/conv"
+          cp "$OUT/conv/model.pt" "$DATA/full_mnist_conv.pt" ;;  # chapter 4 loads it
     fc) $PY -m convlstm.train --paper "$FC" "${SIZES[@]}" --max-minutes ${FC_MINUTES:-2.5} \
           --workers "$WORKERS" --out "$OUT/fc" ;;
     bench) $PY -m convlstm.bench "${BENCH[@]}" --json "$DATA/bench_gpu.json" ;;

@@ -173,6 +173,18 @@ _INSPECT = """() => {
     next: (document.querySelector("a.right-next") || {}).href || null,
     sidebar: Array.from(document.querySelectorAll("nav.bd-docs-nav a.reference"))
         .map(a => a.href.split("#")[0]),
+    // Blocks that scroll sideways at this width (code, printed output, tables, display
+    // equations), and figures drawn wider than the column, so shrunk with their labels.
+    blocks: main.querySelectorAll("div.highlight pre, div.cell_output pre").length,
+    overflow: Array.from(main.querySelectorAll(
+        "div.highlight pre, div.cell_output pre, div.cell_output table, table.table, " +
+        "div.math, mjx-container[display='true']"))
+        .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+        .map(e => `${e.tagName.toLowerCase()} ${e.scrollWidth}px in ${e.clientWidth}px: ` +
+                  e.textContent.trim().slice(0, 60)),
+    shrunk: Array.from(main.querySelectorAll("div.cell_output img, figure img, div.widget-subarea img"))
+        .filter(i => i.offsetParent !== null && i.naturalWidth > i.clientWidth * 1.1)
+        .map(i => `${i.naturalWidth}px image shown ${i.clientWidth}px wide`),
   };
 }""" % (WIDGET_VIEW, WIDGET_VIEW)
 
@@ -308,6 +320,20 @@ def test_page_has_no_errors_and_loads_nothing_from_the_internet(visits, name):
     visit = visits[name]
     assert visit.errors == [], f"{visit.url} (screenshot {visit.screenshot})"
     assert visit.external == [], f"{visit.url} asked the internet for these (screenshot {visit.screenshot})"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_everything_fits_the_column(visits, name):
+    # No code, output, table or equation needs a sideways scroll at the book's default width,
+    # and no figure is drawn so much wider than the column that its labels shrink (issue 14).
+    info = visits[name].info
+    assert info["overflow"] == [], f"{name} scrolls sideways: {info['overflow']} ({visits[name].screenshot})"
+    assert info["shrunk"] == [], f"{name} shrinks figures: {info['shrunk']} ({visits[name].screenshot})"
+
+
+def test_the_column_check_has_blocks_to_measure(visits):
+    # Guard: the check above must meet the chapters' code and output blocks.
+    assert sum(v.info["blocks"] for v in visits.values()) > 100
 
 
 @pytest.mark.parametrize("name", PAGES)

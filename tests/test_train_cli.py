@@ -45,6 +45,12 @@ def test_gpu_session_script_at_tiny_sizes(tmp_path):
     full = json.loads((tmp_path / "data" / "full_mnist_gpu.json").read_text())
     assert set(full) == {"conv", "fc"} and all("cross_entropy" in r["test"] for r in full.values())
     assert json.loads((tmp_path / "data" / "bench_gpu.json").read_text())["rows"]
+    # the ConvLSTM's weights where chapter 4 loads them, in bfloat16, loadable
+    from convlstm.full_run import load_weights
+    from convlstm.models import paper_model
+    weights = tmp_path / "data" / "full_mnist_conv.pt"
+    assert all(v.dtype == torch.bfloat16 for v in torch.load(weights).values() if v.is_floating_point())
+    load_weights(paper_model("ConvLSTM(3x3)-3x3-8", frame_size=32), weights)
     bad = subprocess.run(["bash", "scripts/gpu_full.sh", "conf"], capture_output=True, text=True, cwd=ROOT,
                          env=env, timeout=60)
     assert bad.returncode == 2 and "got 'conf'" in bad.stderr
