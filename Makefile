@@ -56,7 +56,7 @@ node_modules/.installed: package.json package-lock.json
 # it loads from its own folder, and assets/html-manager-local.js, which tells it that folder.
 # Sphinx copies static files only on a build that writes some page, so new assets mean a
 # fresh build.
-$(ASSETS)/.copied: node_modules/.installed assets/html-manager-local.js Makefile
+$(ASSETS)/.copied: node_modules/.installed assets/html-manager-local.js assets/book.css Makefile
 	rm -rf $(ASSETS)
 	mkdir -p $(ASSETS)/mathjax $(ASSETS)/requirejs $(ASSETS)/html-manager
 	cp node_modules/mathjax/LICENSE node_modules/mathjax/es5/tex-mml-chtml.js $(ASSETS)/mathjax/
@@ -71,6 +71,7 @@ $(ASSETS)/.copied: node_modules/.installed assets/html-manager-local.js Makefile
 	   node_modules/@jupyter-widgets/html-manager/dist/*.eot \
 	   node_modules/@jupyter-widgets/html-manager/dist/*.svg \
 	   assets/html-manager-local.js $(ASSETS)/html-manager/
+	cp assets/book.css $(ASSETS)/
 	rm -rf _build/.doctrees _build/html
 	touch $@
 

@@ -21,6 +21,7 @@ import torch  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 
 from convlstm import ConvLSTM, FCLSTM  # noqa: E402
+from convlstm.diagrams import COLUMN_IN  # noqa: E402
 from convlstm.moving_mnist import MovingMNIST  # noqa: E402
 from convlstm.receptive_field import input_gradient, measured_radius  # noqa: E402
 
@@ -50,13 +51,14 @@ def receptive_fields():
             raise RuntimeError(f"radius {radius} after {steps} steps; expected {steps * (KERNEL // 2)}")
         side = 2 * radius + 1
         label = "step" if steps == 1 else "steps"
-        maps.append((f"ConvLSTM 5x5, {steps} {label}:\n{side}x{side} pixels", grad))
+        maps.append((f"ConvLSTM, {steps} {label}:\n{side}x{side} pixels", grad))
     return frames[0, 0], maps
 
 
 def landing(path: Path) -> None:
     frame, maps = receptive_fields()
-    fig, axes = plt.subplots(1, len(maps), figsize=(2.3 * len(maps), 2.7))
+    # drawn at the column's width (COLUMN_IN at 100 dpi), so the page shows it unscaled
+    fig, axes = plt.subplots(1, len(maps), figsize=(COLUMN_IN, 2.3))
     for ax, (title, grad) in zip(axes, maps):
         ax.imshow(frame.numpy(), cmap="gray_r", vmin=0, vmax=1)
         seen = np.ma.masked_equal((grad > 0).numpy().astype(float), 0.0)
@@ -65,9 +67,10 @@ def landing(path: Path) -> None:
         ax.set_title(title, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle("What one hidden unit (+) can see of the first frame", fontsize=11)
+    fig.suptitle("What one hidden unit (+) can see of the first frame (ConvLSTM: 5x5 kernels)",
+                 fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.92))
-    fig.savefig(path, dpi=110, metadata={"Software": None})
+    fig.savefig(path, dpi=100, metadata={"Software": None})
     plt.close(fig)
 
 
