@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib import animation
 
+from .diagrams import COLUMN_IN
+
 
 def _frames_2d(frames, who: str):
     """``(T, H, W)`` numpy frames from ``(T, H, W)`` or ``(T, 1, H, W)`` tensors or arrays."""
@@ -24,8 +26,26 @@ def _frames_2d(frames, who: str):
     return frames.numpy()
 
 
+LABEL_PT = 9  # the smallest text the book draws (points at 100 dpi, shown 1:1 on the page)
+
+
+def _label_room(labels) -> float:
+    """Inches that the widest of ``labels`` takes, written level at ``LABEL_PT``, plus a gap."""
+    from matplotlib.textpath import TextPath
+
+    lines = [line for label in labels for line in str(label).split("\n")]
+    widths = [TextPath((0, 0), line, size=LABEL_PT).get_extents().width for line in lines if line]
+    return max(widths, default=0.0) / 72 + 0.15
+
+
+def _label_row(ax, label) -> None:
+    """Write a row's label level, to the left of its first picture (readable at any frame size)."""
+    ax.set_ylabel(str(label), fontsize=LABEL_PT, rotation=0, ha="right", va="center", labelpad=4)
+
+
 def frame_strip(rows: dict, title: str | None = None, first_step: int = 1, cmap: str = "gray_r",
-                vmin: float = 0.0, vmax: float = 1.0, scale: float = 1.0, title_room: float = 0.0):
+                vmin: float = 0.0, vmax: float = 1.0, scale: float | None = None,
+                title_room: float = 0.0):
     """A grid of frames: one row per named sequence, one column per time step.
 
     Args:
@@ -34,7 +54,8 @@ def frame_strip(rows: dict, title: str | None = None, first_step: int = 1, cmap:
         title: the figure's title.
         first_step: the step number written above the first column.
         cmap, vmin, vmax: how values map to grey; the default draws ink dark on white.
-        scale: inches per frame.
+        scale: inches per frame; by default the strip fits the book's column (``COLUMN_IN``
+            less the row labels' width), at most 1 inch per frame.
         title_room: inches added to the figure's height, then laid out again, so that a
             title clears the step numbers (the chapters use 0.3).
 
@@ -52,8 +73,10 @@ def frame_strip(rows: dict, title: str | None = None, first_step: int = 1, cmap:
         raise ValueError("frame_strip: expected at least one row, got none")
     sequences = {label: _frames_2d(frames, "frame_strip") for label, frames in rows.items()}
     columns = max(len(f) for f in sequences.values())
-    fig, axes = plt.subplots(len(sequences), columns, figsize=(scale * columns, scale * len(sequences) + 0.4),
-                             squeeze=False)
+    if scale is None:
+        scale = min(1.0, (COLUMN_IN - 0.1 - _label_room(sequences)) / columns)
+    fig, axes = plt.subplots(len(sequences), columns, squeeze=False,
+                             figsize=(scale * columns + _label_room(sequences), scale * len(sequences) + 0.4))
     for r, (label, frames) in enumerate(sequences.items()):
         for c in range(columns):
             ax = axes[r, c]
@@ -64,8 +87,8 @@ def frame_strip(rows: dict, title: str | None = None, first_step: int = 1, cmap:
             else:
                 ax.axis("off")
             if r == 0:
-                ax.set_title(f"t={first_step + c}", fontsize=8)
-        axes[r, 0].set_ylabel(label, fontsize=9)
+                ax.set_title(f"t={first_step + c}", fontsize=LABEL_PT)
+        _label_row(axes[r, 0], label)
     if title:
         fig.suptitle(title)
     fig.tight_layout(pad=0.3)
@@ -229,13 +252,15 @@ def receptive_field_map(grad, pixel, radius: int | None = None, title: str | Non
 
 
 def map_grid(maps, row_labels, col_labels, title: str | None = None, cmap: str = "viridis",
-             symmetric: bool = False, scale: float = 1.3, colorbar_label: str | None = None):
+             symmetric: bool = False, scale: float | None = None, colorbar_label: str | None = None):
     """A grid of 2-D maps (gates, states, gradients) with labelled rows and columns.
 
     Args:
         maps: nested list ``maps[row][col]`` of ``(H, W)`` tensors or arrays.
         row_labels, col_labels: the labels of the rows and columns.
         symmetric: centre the colour scale on 0 (for signed maps such as ``C`` and ``H``).
+        scale: inches per map; by default the grid fits the book's column (``COLUMN_IN``
+            less the row labels and the colour bar), at most 1.3 inches per map.
         colorbar_label: a label for the shared colour bar, if any.
 
     Returns:
@@ -252,13 +277,17 @@ def map_grid(maps, row_labels, col_labels, title: str | None = None, cmap: str =
             f"map_grid: expected {len(row_labels)} rows of {len(col_labels)} maps, "
             f"got {[len(row) for row in arrays]}"
         )
+    if scale is None:
+        scale = min(1.3, (COLUMN_IN - 0.9 - _label_room(row_labels)) / len(col_labels))
     lo = min(a.min() for row in arrays for a in row)
     hi = max(a.max() for row in arrays for a in row)
     if symmetric:
         hi = max(abs(lo), abs(hi))
         lo = -hi
-    fig, axes = plt.subplots(len(arrays), len(col_labels), squeeze=False,
-                             figsize=(scale * len(col_labels) + 1.0, scale * len(arrays) + 0.5))
+    # constrained layout keeps the title, the labels and the colour bar clear of the maps
+    fig, axes = plt.subplots(len(arrays), len(col_labels), squeeze=False, layout="constrained",
+                             figsize=(scale * len(col_labels) + 0.9 + _label_room(row_labels),
+                                      scale * len(arrays) + 0.6))
     for r, row in enumerate(arrays):
         for c, array in enumerate(row):
             ax = axes[r, c]
@@ -266,8 +295,8 @@ def map_grid(maps, row_labels, col_labels, title: str | None = None, cmap: str =
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
-                ax.set_title(str(col_labels[c]), fontsize=9)
-        axes[r, 0].set_ylabel(str(row_labels[r]), fontsize=9)
+                ax.set_title(str(col_labels[c]), fontsize=LABEL_PT)
+        _label_row(axes[r, 0], row_labels[r])
     bar = fig.colorbar(image, ax=axes.ravel().tolist(), fraction=0.03, pad=0.02)
     if colorbar_label:
         bar.set_label(colorbar_label)

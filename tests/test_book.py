@@ -202,3 +202,33 @@ def test_the_column_check_can_fail():
     too_long = {"source": ["x = 1\n", "    " + "z" * 86]}
     assert long_code_lines([install, fits]) == []  # the install cell is exempt, and 80 characters fit
     assert long_code_lines([install, fits, too_long]) == [(2, 90, "    " + "z" * 86)]
+
+
+# Labels stay legible on the page: figures are drawn at the column's width, 1:1, so a font
+# size in points is what the reader gets (convlstm.viz.LABEL_PT = 9 is the smallest).
+SMALLEST_PT = 9
+
+
+def small_fonts(sources) -> list:
+    """``(source number, size)`` of every explicit ``fontsize=`` below ``SMALLEST_PT``."""
+    return [(number, float(size)) for number, source in enumerate(sources)
+            for size in re.findall(r"fontsize\s*=\s*(\d+(?:\.\d*)?)", source)
+            if float(size) < SMALLEST_PT]
+
+
+def test_no_figure_text_is_smaller_than_9_points():
+    from convlstm.viz import LABEL_PT
+
+    assert LABEL_PT == SMALLEST_PT
+    library = [p.read_text() for p in sorted((ROOT / "convlstm").glob("*.py"))]
+    chapters = ["".join(c["source"]) for path in NOTEBOOKS for c in code_cells(path)[1]]
+    assert sum("fontsize" in s for s in library + chapters) > 5  # guard: there are sizes to check
+    assert small_fonts(library + chapters) == []
+    rc = (ROOT / "book" / "matplotlibrc").read_text()
+    sizes = re.findall(r"^[a-z.]*(?:size|labelsize|titlesize|fontsize):\s*([\d.]+)", rc, re.M)
+    assert len(sizes) >= 5 and min(float(s) for s in sizes) >= SMALLEST_PT
+
+
+def test_the_font_check_can_fail():
+    assert small_fonts(['ax.legend(fontsize=8)', 'ax.set_title("t", fontsize = 7.5)',
+                        'ax.text(0, 0, "x", fontsize=9)']) == [(0, 8.0), (1, 7.5)]

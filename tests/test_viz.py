@@ -102,3 +102,48 @@ def test_show_table_displays_the_html(monkeypatch):
 def test_html_table_rows_must_match_the_header():
     with pytest.raises(ValueError, match=r"expected rows of 2 cells \(one per header\), got rows of \[3\]"):
         html_table(["a", "b"], [["x", "1"], ["y", "2", "3"]])
+
+
+def _width_on_page(fig) -> int:
+    # The notebook's inline backend saves with bbox_inches="tight" at the book's 100 dpi.
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return Image.open(buffer).size[0]
+
+
+@pytest.mark.parametrize("columns", [10, 20])
+def test_strips_and_grids_fit_the_column_by_default(columns):
+    from convlstm.diagrams import COLUMN_IN
+
+    frames = torch.rand(columns, 16, 16)
+    strip = frame_strip({"observed": frames, "to predict": frames}, "a title", title_room=0.3)
+    grid = map_grid([[f for f in frames]] * 2, ["memory C", "hidden H"], range(columns), "a title")
+    column = COLUMN_IN * 100
+    for fig in (strip, grid):
+        width = _width_on_page(fig)
+        # the browser test's limit is 10% wider than the column; and the frames use it
+        assert 0.8 * column < width <= 1.1 * column, (columns, width)
+    # a short strip keeps 1 inch per frame (and its label's width) rather than stretching
+    short = frame_strip({"a": torch.rand(2, 8, 8)})
+    assert 2.0 < short.get_figwidth() < 2.5
+    assert short.axes[0].get_position().width * short.get_figwidth() < 1.0
+    plt.close(short)
+
+
+def test_row_labels_are_level_and_legible():
+    from convlstm.viz import LABEL_PT
+
+    fig = frame_strip({"unscrambled": torch.rand(10, 8, 8)}, first_step=11)
+    label = fig.axes[0].yaxis.label
+    assert label.get_rotation() == 0 and label.get_fontsize() >= 9 == LABEL_PT
+    assert fig.axes[0].title.get_fontsize() >= 9
+    # the label sits inside the figure, left of the first frame
+    fig.canvas.draw()
+    box = label.get_window_extent()
+    assert box.x0 >= 0 and box.x1 <= fig.axes[0].get_window_extent().x0
+    plt.close(fig)
