@@ -73,10 +73,11 @@ def frame_strip(rows: dict, title: str | None = None, first_step: int = 1, cmap:
         raise ValueError("frame_strip: expected at least one row, got none")
     sequences = {label: _frames_2d(frames, "frame_strip") for label, frames in rows.items()}
     columns = max(len(f) for f in sequences.values())
+    room = _label_room(sequences)  # inches left of the frames
     if scale is None:
-        scale = min(1.0, (COLUMN_IN - 0.1 - _label_room(sequences)) / columns)
+        scale = min(1.0, (COLUMN_IN - 0.1 - room) / columns)
     fig, axes = plt.subplots(len(sequences), columns, squeeze=False,
-                             figsize=(scale * columns + _label_room(sequences), scale * len(sequences) + 0.4))
+                             figsize=(scale * columns + room, scale * len(sequences) + 0.4))
     for r, (label, frames) in enumerate(sequences.items()):
         for c in range(columns):
             ax = axes[r, c]
@@ -277,8 +278,9 @@ def map_grid(maps, row_labels, col_labels, title: str | None = None, cmap: str =
             f"map_grid: expected {len(row_labels)} rows of {len(col_labels)} maps, "
             f"got {[len(row) for row in arrays]}"
         )
+    room = _label_room(row_labels) + 0.9  # inches for the row labels and the colour bar
     if scale is None:
-        scale = min(1.3, (COLUMN_IN - 0.9 - _label_room(row_labels)) / len(col_labels))
+        scale = min(1.3, (COLUMN_IN - room) / len(col_labels))
     lo = min(a.min() for row in arrays for a in row)
     hi = max(a.max() for row in arrays for a in row)
     if symmetric:
@@ -286,8 +288,7 @@ def map_grid(maps, row_labels, col_labels, title: str | None = None, cmap: str =
         lo = -hi
     # constrained layout keeps the title, the labels and the colour bar clear of the maps
     fig, axes = plt.subplots(len(arrays), len(col_labels), squeeze=False, layout="constrained",
-                             figsize=(scale * len(col_labels) + 0.9 + _label_room(row_labels),
-                                      scale * len(arrays) + 0.6))
+                             figsize=(scale * len(col_labels) + room, scale * len(arrays) + 0.6))
     for r, row in enumerate(arrays):
         for c, array in enumerate(row):
             ax = axes[r, c]
