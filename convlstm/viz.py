@@ -45,7 +45,7 @@ def _label_row(ax, label) -> None:
 
 def frame_strip(rows: dict, title: str | None = None, first_step: int = 1, cmap: str = "gray_r",
                 vmin: float = 0.0, vmax: float = 1.0, scale: float | None = None,
-                title_room: float = 0.0):
+                title_room: float | None = None):
     """A grid of frames: one row per named sequence, one column per time step.
 
     Args:
@@ -57,7 +57,7 @@ def frame_strip(rows: dict, title: str | None = None, first_step: int = 1, cmap:
         scale: inches per frame; by default the strip fits the book's column (``COLUMN_IN``
             less the row labels' width), at most 1 inch per frame.
         title_room: inches added to the figure's height, then laid out again, so that a
-            title clears the step numbers (the chapters use 0.3).
+            title clears the step numbers; by default 0.3 with a title, 0 without.
 
     Returns:
         the figure.
@@ -66,11 +66,13 @@ def frame_strip(rows: dict, title: str | None = None, first_step: int = 1, cmap:
         >>> fig = frame_strip({"input": torch.rand(4, 1, 8, 8), "truth": torch.rand(3, 8, 8)})
         >>> len(fig.axes)
         8
-        >>> float(frame_strip({"a": torch.rand(2, 8, 8)}, "title", title_room=0.3).get_figheight())
+        >>> float(frame_strip({"a": torch.rand(2, 8, 8)}, "title").get_figheight())
         1.7
     """
     if not rows:
         raise ValueError("frame_strip: expected at least one row, got none")
+    if title_room is None:
+        title_room = 0.3 if title else 0.0  # tight_layout alone lets a title touch the step numbers
     sequences = {label: _frames_2d(frames, "frame_strip") for label, frames in rows.items()}
     columns = max(len(f) for f in sequences.values())
     room = _label_room(sequences)  # inches left of the frames

@@ -94,7 +94,7 @@ def test_one_figure_style_for_the_book():
 # Helpers that moved into the library, by the name the chapters gave them.
 MOVED_HELPERS = {
     "n_params": "convlstm.count_parameters",
-    "strip": "convlstm.viz.frame_strip(..., title_room=0.3)",
+    "strip": "convlstm.viz.frame_strip",
     "show_table": "convlstm.viz.show_table",
     "centre": "convlstm.metrics.centre_of_mass",
     "Constant": "convlstm.baselines.Constant",

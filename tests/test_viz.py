@@ -71,9 +71,12 @@ def test_receptive_field_map_outlines_the_radius():
 
 def test_title_room_adds_height_and_lays_out_again():
     rows = {"truth": torch.rand(3, 8, 8)}
-    plain = frame_strip(rows, "a title")
+    plain = frame_strip(rows, "a title", title_room=0)
     roomy = frame_strip(rows, "a title", title_room=0.3)
     assert roomy.get_figheight() == pytest.approx(plain.get_figheight() + 0.3)
+    # by default a title gets that room, and a strip without one none
+    assert frame_strip(rows, "a title").get_figheight() == pytest.approx(roomy.get_figheight())
+    assert frame_strip(rows).get_figheight() == pytest.approx(plain.get_figheight())
     # laid out again: the frames sit lower, below the title
     assert roomy.axes[0].get_position().y1 < plain.axes[0].get_position().y1
     plt.close(plain)
